@@ -1,0 +1,26 @@
+"""Run MMOCR's own command-line tools with lsmmocr's components registered."""
+import os.path as osp
+import runpy
+import sys
+
+import mmocr
+
+
+def mmocr_tool_path(name: str) -> str:
+    """Path of ``tools/<name>`` shipped inside the mmocr wheel (``.mim``)."""
+    path = osp.join(osp.dirname(mmocr.__file__), '.mim', 'tools', name)
+    if not osp.isfile(path):
+        raise FileNotFoundError(f'mmocr {mmocr.__version__} ships no {path}')
+    return path
+
+
+def run_mmocr_tool(name: str) -> None:
+    """Execute MMOCR's ``tools/<name>`` as ``__main__`` with the current argv.
+
+    Importing :mod:`lsmmocr` first registers the plugin's components and
+    applies :mod:`lsmmocr.compat`, so configs need no ``custom_imports``.
+    """
+    import lsmmocr  # noqa: F401  (registration and compat fixes)
+    path = mmocr_tool_path(name)
+    sys.argv[0] = path
+    runpy.run_path(path, run_name='__main__')

@@ -1,0 +1,38 @@
+"""Fixes to third-party behaviour on today's stack; the only place for them.
+
+PyTorch >= 2.6 makes ``torch.load`` default to ``weights_only=True``. MMEngine
+0.10.7 (the last release) calls ``torch.load`` without the argument, so loading
+a checkpoint MMEngine itself saved (``--resume``, ``load_from``,
+``tools/test.py``) fails with ``Unsupported global: ... HistoryBuffer``. MMEngine
+fixed this on master (commit 151a87ab, PR #1670), but no release carries it.
+
+:func:`apply` re-registers MMEngine's loader for *local files only* (the ``''``
+scheme of :class:`mmengine.runner.CheckpointLoader`) so that it loads with
+``weights_only=False``. Remote schemes (http, open-mmlab://) are left alone:
+full unpickling is only enabled for files on this machine, which the user
+chose to load. Remove this module once an MMEngine release includes the fix.
+"""
+import os.path as osp
+from typing import Optional, Union
+
+import torch
+from mmengine.runner.checkpoint import CheckpointLoader
+
+MapLocation = Optional[Union[str, torch.device]]
+
+
+def load_local_checkpoint(filename: str, map_location: MapLocation = None) -> dict:
+    """Load a local checkpoint file with ``weights_only=False``.
+
+    Mirrors ``mmengine.runner.checkpoint.load_from_local`` except for that flag.
+    """
+    filename = osp.expanduser(filename)
+    if not osp.isfile(filename):
+        raise FileNotFoundError(f'{filename} can not be found.')
+    return torch.load(filename, map_location=map_location, weights_only=False)
+
+
+def apply() -> None:
+    """Apply every compatibility fix (idempotent)."""
+    CheckpointLoader.register_scheme(
+        prefixes='', loader=load_local_checkpoint, force=True)

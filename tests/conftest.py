@@ -1,0 +1,39 @@
+"""Shared fixtures: a tiny generated dataset and a runner for the real tools."""
+import os
+import subprocess
+import sys
+from pathlib import Path
+from typing import Dict, List, Optional
+
+import pytest
+
+from lsmmocr.datasets import make_synth_dataset
+from lsmmocr.utils import mmocr_dict_file
+
+REPO = Path(__file__).resolve().parents[1]
+CONFIGS = REPO / 'configs'
+
+
+@pytest.fixture(scope='session')
+def synth_root(tmp_path_factory) -> Path:
+    """A tiny synthetic dataset (16 train, 8 val, 8 test crops)."""
+    root = tmp_path_factory.mktemp('synth')
+    make_synth_dataset(
+        str(root), mmocr_dict_file('lower_english_digits.txt'),
+        dict(train=16, val=8, test=8), seed=0, max_len=8)
+    return root
+
+
+def run_tool(args: List[str], cwd: Path,
+             env: Optional[Dict[str, str]] = None,
+             timeout: int = 600) -> subprocess.CompletedProcess:
+    """Run ``python <args>`` from the repository as a user would; fail loudly."""
+    full_env = dict(os.environ, PYTHONUNBUFFERED='1', **(env or {}))
+    proc = subprocess.run([sys.executable, *args], cwd=cwd, env=full_env,
+                          capture_output=True, text=True, timeout=timeout)
+    if proc.returncode != 0:
+        raise AssertionError(
+            f'{" ".join(args)} exited {proc.returncode}\n'
+            f'--- stdout ---\n{proc.stdout[-6000:]}\n'
+            f'--- stderr ---\n{proc.stderr[-6000:]}')
+    return proc
