@@ -1,0 +1,45 @@
+# LS-ED post-tuning (Patel et al., ECCV 2020) for any MMOCR recognizer config:
+#
+#   _base_ = ['mmocr::textrecog/<family>/<config>.py',
+#             '<this repo>/configs/_base_/lsed_posttune.py']
+#   load_from = 'path/to/converged_checkpoint.pth'
+#
+# Only new keys are defined here (MMEngine forbids keys repeated across bases);
+# PostTuneRunner applies `post_tune` to the merged config before building.
+custom_imports = dict(imports=['lsmmocr'], allow_failed_imports=False)
+runner_type = 'PostTuneRunner'
+
+post_tune = dict(
+    # The decoder's loss becomes the LS-ED loss; the original is its proxy.
+    module_loss=dict(
+        type='LSEDModuleLoss',
+        proxy_weight=0.0,  # > 0 mixes the proxy loss back in
+        feds=None,  # e.g. dict(lower=0.5, upper=2.0) for FEDS filtering
+    ),
+    surrogate_trainer=dict(
+        type='SurrogateTrainerHook',
+        surrogate=dict(type='EditDistanceEmbedding'),
+        pretrained=None,  # from tools/train_surrogate.py (global pre-training)
+        optimizer=dict(type='Adam', lr=1e-4),
+        fit_loss=dict(type='SurrogateFitLoss', grad_penalty=0.1),
+        source='local-global',
+        inner_steps=1,
+    ),
+    # A short, low, constant learning rate, iteration based (real datasets
+    # have millions of images: epochs are too coarse for post-tuning).
+    overrides=dict(
+        optim_wrapper=dict(
+            _delete_=True,
+            type='OptimWrapper',
+            optimizer=dict(type='Adam', lr=1e-4)),
+        train_cfg=dict(
+            _delete_=True,
+            type='IterBasedTrainLoop',
+            max_iters=2000,
+            val_interval=500),
+        param_scheduler=[dict(type='ConstantLR', factor=1.0, by_epoch=False)],
+        log_processor=dict(by_epoch=False),
+        default_hooks=dict(
+            checkpoint=dict(by_epoch=False, interval=500, max_keep_ckpts=2)),
+    ),
+)

@@ -1,0 +1,67 @@
+"""Turn any MMOCR recognizer config into a post-tuning config.
+
+MMEngine forbids two ``_base_`` files that define the same key, and every MMOCR
+config already defines ``model``, ``optim_wrapper``, ``train_cfg``. So the
+post-tuning base (``configs/_base_/lsed_posttune.py``) only adds new keys —
+``runner_type`` and ``post_tune`` — and this runner applies ``post_tune`` to the
+merged config before building anything.
+"""
+import copy
+
+from mmengine.config import Config, ConfigDict
+from mmengine.logging import print_log
+from mmengine.registry import RUNNERS
+from mmengine.runner import Runner
+
+CfgType = (Config, ConfigDict, dict)
+
+
+def apply_post_tune(cfg: Config) -> Config:
+    """Apply ``cfg.post_tune`` in place and return ``cfg``.
+
+    ``post_tune`` keys:
+
+    * ``module_loss`` (dict or None): wraps ``model.decoder.module_loss``;
+      the original becomes its ``proxy``. None keeps the proxy loss (the
+      control run of the main job).
+    * ``surrogate_trainer`` (dict or None): a hook appended to
+      ``custom_hooks`` (the :class:`SurrogateTrainerHook`).
+    * ``overrides`` (dict): merged into the config last, MMEngine style
+      (``_delete_=True`` replaces a dict), e.g. the post-tuning schedule.
+    """
+    post_tune = cfg.get('post_tune')
+    if not post_tune:
+        return cfg
+    post_tune = copy.deepcopy(post_tune)
+    loss = post_tune.get('module_loss')
+    if loss:
+        decoder = cfg.get('model', {}).get('decoder', {})
+        if 'module_loss' not in decoder:
+            raise KeyError('post_tune.module_loss needs model.decoder.module_loss '
+                           'in the config: this model has none to wrap')
+        if decoder['module_loss'].get('type') != loss.get('type'):
+            decoder['module_loss'] = dict(loss, proxy=decoder['module_loss'])
+    hook = post_tune.get('surrogate_trainer')
+    if hook:
+        cfg['custom_hooks'] = list(cfg.get('custom_hooks') or []) + [hook]
+    cfg.merge(post_tune.get('overrides') or {})
+    if not cfg.get('load_from') and not cfg.get('resume'):
+        print_log('post-tuning without load_from: the recognizer starts from '
+                  'random weights; set load_from to a converged checkpoint',
+                  logger='current', level=30)
+    cfg['post_tune'] = None  # applied once
+    return cfg
+
+
+@RUNNERS.register_module()
+class PostTuneRunner(Runner):
+    """A :class:`~mmengine.runner.Runner` that first applies ``post_tune``.
+
+    Registered in MMEngine's root runner registry so that MMOCR's
+    ``tools/train.py`` and ``tools/test.py`` (which build ``runner_type`` from
+    it) find it.
+    """
+
+    @classmethod
+    def from_cfg(cls, cfg) -> Runner:
+        return super().from_cfg(apply_post_tune(copy.deepcopy(cfg)))

@@ -1,0 +1,170 @@
+"""Train h_Φ alongside the recognizer during LS-ED post-tuning."""
+from typing import List, Optional
+
+import torch
+from mmengine.dist import all_reduce, broadcast, get_dist_info, is_distributed
+from mmengine.hooks import Hook
+from mmengine.logging import print_log
+from mmengine.model import is_model_wrapper
+from mmocr.registry import HOOKS, MODELS, OPTIMIZERS
+from scipy.stats import spearmanr
+
+from ..losses.lsed_module_loss import LSEDModuleLoss
+from ..surrogates.checkpoint import (build_surrogate, check_compatible,
+                                     load_surrogate_file, surrogate_state)
+from ..surrogates.pair_sampler import SOURCES, PairSampler
+
+CKPT_KEY = 'lsed_surrogate'
+
+
+def find_lsed_losses(model: torch.nn.Module) -> List[LSEDModuleLoss]:
+    """Every :class:`LSEDModuleLoss` inside ``model`` (unwrapped)."""
+    model = model.module if is_model_wrapper(model) else model
+    return [m for m in model.modules() if isinstance(m, LSEDModuleLoss)]
+
+
+@HOOKS.register_module()
+class SurrogateTrainerHook(Hook):
+    """Own h_Φ and its optimizer; after each recognizer step, take
+    ``inner_steps`` steps of Φ on pairs from ``source``.
+
+    The pairs of iteration ``t`` are built from the predictions of that
+    iteration's forward pass (kept, detached, by :class:`LSEDModuleLoss`), so
+    no second forward pass is needed; the recognizer's step ``t + 1`` then
+    follows a surrogate fitted around its current predictions. Φ, its
+    optimizer, the pair sampler's random state and the step count are saved in
+    MMEngine checkpoints under ``lsed_surrogate``, so a resumed run continues
+    exactly. Under torch.distributed, Φ's gradients are averaged across ranks
+    and its initial weights broadcast from rank 0, so Φ stays identical.
+
+    Args:
+        surrogate (dict): h_Φ config, without ``num_classes``/``seq_len``
+            (taken from the loss). Ignored for the architecture when
+            ``pretrained`` is set: the checkpoint's own config is used.
+        pretrained (str, optional): Surrogate checkpoint from
+            ``tools/train_surrogate.py`` (global pre-training).
+        optimizer (dict): Φ's optimizer. Defaults to Adam, lr 1e-4.
+        fit_loss (dict): The surrogate objective.
+            Defaults to ``SurrogateFitLoss(grad_penalty=0.1)``.
+        source (str): ``'global'``, ``'local'`` or ``'local-global'``.
+        inner_steps (int): J, Φ steps per recognizer step. Defaults to 1.
+        sampler (dict): Keyword arguments of :class:`PairSampler`.
+        seed (int): Seed of the pair sampler (plus the rank).
+    """
+
+    priority = 'NORMAL'
+
+    def __init__(self,
+                 surrogate: dict = dict(type='EditDistanceEmbedding'),
+                 pretrained: Optional[str] = None,
+                 optimizer: dict = dict(type='Adam', lr=1e-4),
+                 fit_loss: dict = dict(type='SurrogateFitLoss',
+                                       grad_penalty=0.1),
+                 source: str = 'local-global',
+                 inner_steps: int = 1,
+                 sampler: dict = dict(),
+                 seed: int = 0) -> None:
+        if source not in SOURCES:
+            raise ValueError(f'source must be one of {SOURCES}, got {source!r}')
+        if inner_steps < 0:
+            raise ValueError(f'inner_steps must be >= 0, got {inner_steps}')
+        self.surrogate_cfg = dict(surrogate)
+        self.pretrained = pretrained
+        self.optimizer_cfg = dict(optimizer)
+        self.fit_loss = MODELS.build(fit_loss)
+        self.source = source
+        self.inner_steps = inner_steps
+        self.sampler_cfg = dict(sampler)
+        self.seed = seed
+        self.steps = 0
+
+    # ----------------------------------------------------------- set-up
+    def before_run(self, runner) -> None:
+        self.losses = find_lsed_losses(runner.model)
+        if not self.losses:
+            raise RuntimeError(
+                'SurrogateTrainerHook found no LSEDModuleLoss in the model: '
+                'set model.decoder.module_loss (configs/_base_/lsed_posttune.py '
+                'does it through post_tune)')
+        self.layout = self.losses[0].layout
+        if any(loss.layout.meta() != self.layout.meta() for loss in self.losses):
+            raise ValueError('all LSEDModuleLoss modules must share one layout')
+        state = None
+        if self.pretrained:
+            state = load_surrogate_file(self.pretrained, self.layout)
+            self.surrogate_cfg = dict(state['meta']['surrogate'])
+        self.surrogate = build_surrogate(self.surrogate_cfg, self.layout)
+        if state is not None:
+            self.surrogate.load_state_dict(state['state_dict'])
+            print_log(f'LS-ED surrogate loaded from {self.pretrained}',
+                      logger='current')
+        device = next(runner.model.parameters()).device
+        self.surrogate.to(device)
+        if is_distributed():
+            for p in self.surrogate.parameters():
+                broadcast(p.data, src=0)
+        self.optimizer = OPTIMIZERS.build(
+            dict(self.optimizer_cfg, params=self.surrogate.parameters()))
+        rank, _ = get_dist_info()
+        self.sampler = PairSampler(self.layout, seed=self.seed + rank,
+                                   **self.sampler_cfg)
+        for loss in self.losses:
+            loss.attach_surrogate(self.surrogate)
+
+    # ----------------------------------------------------------- training
+    def _step(self, batch) -> dict:
+        device = next(self.surrogate.parameters()).device
+        pairs = self.sampler.sample(self.source, batch.gt_indexes, batch.probs)
+        out = self.fit_loss(self.surrogate, pairs.z.to(device),
+                            pairs.y.to(device), pairs.e.to(device))
+        self.optimizer.zero_grad()
+        out['loss'].backward()
+        if is_distributed():
+            for p in self.surrogate.parameters():
+                if p.grad is not None:
+                    all_reduce(p.grad, op='mean')
+        self.optimizer.step()
+        out['e'] = pairs.e
+        return out
+
+    def after_train_iter(self, runner, batch_idx: int, data_batch=None,
+                         outputs: Optional[dict] = None) -> None:
+        batch = self.losses[0].last_batch
+        if batch is None:
+            return
+        for loss in self.losses:
+            loss.last_batch = None
+        for _ in range(self.inner_steps):
+            out = self._step(batch)
+        self.steps += 1
+        if self.inner_steps:
+            self._log(runner, out)
+
+    def _log(self, runner, out: dict) -> None:
+        hub = runner.message_hub
+        hub.update_scalar('train/lsed_approx_error',
+                          float(out['approx_error']))
+        hub.update_scalar('train/lsed_grad_norm', float(out['grad_norm']))
+        e, e_hat = out['e'].numpy(), out['e_hat'].cpu().numpy()
+        if e.std() > 0 and e_hat.std() > 0:
+            hub.update_scalar('train/lsed_spearman',
+                              float(spearmanr(e_hat, e).statistic))
+
+    # ----------------------------------------------------------- checkpoints
+    def before_save_checkpoint(self, runner, checkpoint: dict) -> None:
+        state = surrogate_state(self.surrogate, self.layout, self.surrogate_cfg)
+        state.update(optimizer=self.optimizer.state_dict(),
+                     sampler=self.sampler.state_dict(), steps=self.steps)
+        checkpoint[CKPT_KEY] = state
+
+    def after_load_checkpoint(self, runner, checkpoint: dict) -> None:
+        state = checkpoint.get(CKPT_KEY)
+        if state is None:  # e.g. load_from a proxy-trained recognizer
+            return
+        check_compatible(state, self.layout, 'in the loaded checkpoint')
+        # Resuming (or continuing from a post-tuned checkpoint) restores Φ
+        # with its optimizer and sampler, so the run continues exactly.
+        self.surrogate.load_state_dict(state['state_dict'])
+        self.optimizer.load_state_dict(state['optimizer'])
+        self.sampler.load_state_dict(state['sampler'])
+        self.steps = state['steps']
