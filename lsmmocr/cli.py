@@ -19,8 +19,14 @@ def run_mmocr_tool(name: str) -> None:
 
     Importing :mod:`lsmmocr` first registers the plugin's components and
     applies :mod:`lsmmocr.compat`, so configs need no ``custom_imports``.
+    Distributed runs without CUDA get gloo and the CPU DDP wrapper
+    (:mod:`lsmmocr.engine.cpu_ddp`).
     """
     import lsmmocr  # noqa: F401  (registration and compat fixes)
+    from lsmmocr.engine import init_cpu_distributed
     path = mmocr_tool_path(name)
     sys.argv[0] = path
+    if '--launcher' in sys.argv and init_cpu_distributed():
+        sys.argv += ['--cfg-options',
+                     'model_wrapper_cfg.type=CPUDistributedDataParallel']
     runpy.run_path(path, run_name='__main__')

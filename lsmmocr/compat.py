@@ -11,7 +11,12 @@ scheme of :class:`mmengine.runner.CheckpointLoader`) so that it loads with
 ``weights_only=False``. Remote schemes (http, open-mmlab://) are left alone:
 full unpickling is only enabled for files on this machine, which the user
 chose to load. Remove this module once an MMEngine release includes the fix.
+
+albumentations (used by MMOCR's ABINet pipeline through ``mmdet.Albu``) checks
+PyPI for a newer release whenever it is imported; :func:`apply` turns that
+network call off (``NO_ALBUMENTATIONS_UPDATE=1``) unless the user set it.
 """
+import os
 import os.path as osp
 from typing import Optional, Union
 
@@ -34,5 +39,6 @@ def load_local_checkpoint(filename: str, map_location: MapLocation = None) -> di
 
 def apply() -> None:
     """Apply every compatibility fix (idempotent)."""
+    os.environ.setdefault('NO_ALBUMENTATIONS_UPDATE', '1')
     CheckpointLoader.register_scheme(
         prefixes='', loader=load_local_checkpoint, force=True)

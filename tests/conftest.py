@@ -37,3 +37,35 @@ def run_tool(args: List[str], cwd: Path,
             f'--- stdout ---\n{proc.stdout[-6000:]}\n'
             f'--- stderr ---\n{proc.stderr[-6000:]}')
     return proc
+
+
+def synth_dataset(root: Path, split: str, pipeline) -> dict:
+    return dict(type='OCRDataset', data_root=str(root),
+                ann_file=f'textrecog_{split}.json', pipeline=pipeline,
+                test_mode=split != 'train')
+
+
+def tiny_cfg(cfg_path: str, synth_root: Path, work_dir: Path, iters: int = 2,
+             batch_size: int = 2, **overrides):
+    """A post-tuning config on the tiny generated data: ``iters`` iterations,
+    no validation, no worker processes, a fixed seed."""
+    from mmengine.config import Config
+    cfg = Config.fromfile(cfg_path)
+    cfg.train_dataloader.update(
+        batch_size=batch_size, num_workers=0, persistent_workers=False)
+    # Assignment replaces (ConfigDict.update would merge into ConcatDataset).
+    cfg.train_dataloader['dataset'] = synth_dataset(synth_root, 'train',
+                                                    cfg.train_pipeline)
+    # merge_from_dict keeps the base's `_delete_` markers (ConfigDict.merge
+    # would drop them).
+    over = 'post_tune.overrides.'
+    cfg.merge_from_dict({
+        over + 'train_cfg.max_iters': iters,
+        over + 'train_cfg.val_interval': 10**6,
+        over + 'default_hooks.checkpoint.interval': iters,
+        'default_hooks.logger.interval': 1,
+    })
+    cfg.update(work_dir=str(work_dir), val_dataloader=None, val_cfg=None,
+               val_evaluator=None, randomness=dict(seed=0), load_from=None)
+    cfg.merge_from_dict(overrides)
+    return cfg

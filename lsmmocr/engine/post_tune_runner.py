@@ -7,6 +7,7 @@ post-tuning base (``configs/_base_/lsed_posttune.py``) only adds new keys —
 merged config before building anything.
 """
 import copy
+import logging
 
 from mmengine.config import Config, ConfigDict
 from mmengine.logging import print_log
@@ -45,10 +46,6 @@ def apply_post_tune(cfg: Config) -> Config:
     if hook:
         cfg['custom_hooks'] = list(cfg.get('custom_hooks') or []) + [hook]
     cfg.merge(post_tune.get('overrides') or {})
-    if not cfg.get('load_from') and not cfg.get('resume'):
-        print_log('post-tuning without load_from: the recognizer starts from '
-                  'random weights; set load_from to a converged checkpoint',
-                  logger='current', level=30)
     cfg['post_tune'] = None  # applied once
     return cfg
 
@@ -64,4 +61,8 @@ class PostTuneRunner(Runner):
 
     @classmethod
     def from_cfg(cls, cfg) -> Runner:
+        if cfg.get('post_tune') and not (cfg.get('load_from') or cfg.get('resume')):
+            print_log('post-tuning without load_from: the recognizer starts '
+                      'from random weights; set load_from to a converged '
+                      'checkpoint', logger='current', level=logging.WARNING)
         return super().from_cfg(apply_post_tune(copy.deepcopy(cfg)))

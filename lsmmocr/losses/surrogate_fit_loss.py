@@ -35,8 +35,10 @@ class SurrogateFitLoss(nn.Module):
         z = z.detach().requires_grad_(True)
         e_hat = surrogate.distance(z, y)
         approx = (e_hat - e).abs().mean()
+        # The gradient norm is also a diagnostic when λ = 0: keep the graph.
         grad = torch.autograd.grad(
-            e_hat.sum(), z, create_graph=self.grad_penalty > 0)[0]
+            e_hat.sum(), z, create_graph=self.grad_penalty > 0,
+            retain_graph=True)[0]
         grad_norm = grad.flatten(1).norm(dim=1)
         loss = approx
         if self.grad_penalty > 0:

@@ -1,0 +1,19 @@
+"""Run under torch.distributed.run: post-tune a dumped config on CPU processes
+(gloo) and save this rank's surrogate weights to <out>/phi_rank<r>.pth."""
+import sys
+
+import torch
+from mmengine.config import Config
+from mmengine.dist import get_rank
+
+from lsmmocr.engine import PostTuneRunner, init_cpu_distributed
+from lsmmocr.hooks import SurrogateTrainerHook
+
+assert init_cpu_distributed(), 'expected a torch.distributed.run CPU worker'
+cfg = Config.fromfile(sys.argv[1])
+cfg.launcher = 'pytorch'
+cfg.model_wrapper_cfg = dict(type='CPUDistributedDataParallel')
+runner = PostTuneRunner.from_cfg(cfg)
+runner.train()
+hook = next(h for h in runner.hooks if isinstance(h, SurrogateTrainerHook))
+torch.save(hook.surrogate.state_dict(), f'{sys.argv[2]}/phi_rank{get_rank()}.pth')

@@ -1,0 +1,207 @@
+"""LS-ED building blocks on MMOCR's real dictionaries and models."""
+import numpy as np
+import pytest
+import torch
+from mmocr.models.common.dictionary import Dictionary
+from mmocr.registry import MODELS
+from mmocr.structures import TextRecogDataSample
+from mmengine.structures import LabelData
+
+from lsmmocr.losses import LSEDModuleLoss, SurrogateFitLoss
+from lsmmocr.metrics import edit_distances
+from lsmmocr.surrogates import (EditDistanceEmbedding, PairSampler,
+                                SequenceLayout, build_surrogate,
+                                load_surrogate_file, surrogate_state)
+from lsmmocr.utils import mmocr_dict_file
+
+TEXTS = ['hello', 'a', '', 'aab', 'mississippi', '0123456789']
+
+
+def ctc_dict() -> Dictionary:
+    return Dictionary(mmocr_dict_file('lower_english_digits.txt'),
+                      with_padding=True)
+
+
+def attn_dict() -> Dictionary:
+    return Dictionary(mmocr_dict_file('english_digits_symbols.txt'),
+                      with_start=True, with_end=True, same_start_end=True,
+                      with_padding=True, with_unknown=True)
+
+
+@pytest.fixture(params=['ctc', 'attention'])
+def layout(request) -> SequenceLayout:
+    if request.param == 'ctc':
+        return SequenceLayout(ctc_dict(), 'ctc', 26)
+    return SequenceLayout(attn_dict(), 'attention', 25)
+
+
+def samples(texts):
+    return [TextRecogDataSample(gt_text=LabelData(item=t)) for t in texts]
+
+
+def test_layout_ground_truth_decodes_to_its_text(layout):
+    idx = layout.indexes(TEXTS)
+    rows = layout.target_indexes(idx)
+    assert rows.shape == (len(TEXTS), layout.seq_len)
+    assert layout.decode(layout.one_hot(rows)) == TEXTS
+
+
+def test_layout_truncates_long_text(layout):
+    long = 'ab' * 40
+    decoded = layout.decode(layout.one_hot(
+        layout.target_indexes(layout.indexes([long]))))[0]
+    assert decoded == long[:layout.capacity]
+
+
+def test_random_alignments_decode_to_their_text(layout):
+    rng = np.random.default_rng(0)
+    idx = layout.indexes(TEXTS * 20)
+    z = layout.render(idx, rng, sharpness=(20, 20), noise=(0, 0))
+    assert layout.decode(z) == TEXTS * 20
+    assert torch.allclose(z.sum(-1), torch.ones(z.shape[:2]))
+
+
+def test_ctc_layout_matches_mmocr_ctc_postprocessor():
+    lay = SequenceLayout(ctc_dict(), 'ctc', 26)
+    post = MODELS.build(dict(type='CTCPostProcessor', dictionary=lay.dictionary))
+    z = lay.render(lay.indexes(TEXTS * 5), np.random.default_rng(1),
+                   noise=(0, 4))
+    ours = lay.decode(z)
+    theirs = [s.pred_text.item for s in post(z, samples(TEXTS * 5))]
+    assert ours == theirs
+
+
+def test_attention_layout_matches_mmocr_attention_postprocessor():
+    lay = SequenceLayout(attn_dict(), 'attention', 25)
+    post = MODELS.build(dict(type='AttentionPostprocessor',
+                             dictionary=lay.dictionary))
+    z = lay.render(lay.indexes(TEXTS * 5), np.random.default_rng(1),
+                   noise=(0, 4))
+    theirs = [s.pred_text.item for s in post(z, samples(TEXTS * 5))]
+    assert lay.decode(z) == theirs
+
+
+def test_pair_labels_are_true_edit_distances(layout):
+    sampler = PairSampler(layout, seed=0)
+    gt = layout.indexes(TEXTS * 10)
+    probs = layout.render(gt, np.random.default_rng(2))
+    pairs = sampler.sample('local-global', gt, probs)
+    assert len(pairs) == len(gt) * (2 + sampler.num_perturb)
+    truth = layout.decode(pairs.y)
+    expected = edit_distances(layout.decode(pairs.z), truth)
+    assert np.array_equal(pairs.e.numpy(), expected)
+    assert pairs.e.max() > 3  # random strings reach large distances
+
+
+def test_pair_sampler_state_restores_the_stream(layout):
+    a, b = PairSampler(layout, seed=3), PairSampler(layout, seed=4)
+    gt = layout.indexes(TEXTS)
+    a.global_pairs(gt)
+    b.load_state_dict(a.state_dict())
+    assert torch.equal(a.global_pairs(gt).z, b.global_pairs(gt).z)
+
+
+def lsed_loss(layout_kind: str) -> LSEDModuleLoss:
+    if layout_kind == 'ctc':
+        loss = LSEDModuleLoss(
+            dict(type='Dictionary',
+                 dict_file=mmocr_dict_file('lower_english_digits.txt'),
+                 with_padding=True),
+            max_seq_len=40, ctc_seq_len=26,
+            proxy=dict(type='CTCModuleLoss', letter_case='lower'))
+    else:
+        loss = LSEDModuleLoss(attn_dict(), max_seq_len=26,
+                              proxy=dict(type='CEModuleLoss',
+                                         ignore_first_char=True))
+    loss.attach_surrogate(build_surrogate(dict(type='EditDistanceEmbedding'),
+                                          loss.layout))
+    return loss
+
+
+@pytest.mark.parametrize('kind', ['ctc', 'attention'])
+def test_lsed_gradient_reaches_logits_not_phi(kind):
+    loss = lsed_loss(kind)
+    data = loss.get_targets(samples(['Hello', 'world', '', 'x' * 60]))
+    t = 26  # CTC: 26 frames; CE: max_seq_len 26, the first is dropped
+    logits = torch.randn(4, t, loss.layout.num_classes, requires_grad=True)
+    out = loss(logits, data)
+    assert set(out) == {'loss_lsed'} and torch.isfinite(out['loss_lsed'])
+    out['loss_lsed'].backward()
+    assert torch.isfinite(logits.grad).all() and logits.grad.abs().sum() > 0
+    assert all(p.grad is None for p in loss.surrogate.parameters())
+    assert all(p.requires_grad for p in loss.surrogate.parameters())
+    assert not any('surrogate' in n for n, _ in loss.named_parameters())
+
+
+def test_proxy_weight_adds_the_proxy_terms():
+    loss = lsed_loss('ctc')
+    loss.proxy_weight = 0.5
+    data = loss.get_targets(samples(['abc', 'de']))
+    out = loss(torch.randn(2, 26, 37), data)
+    assert set(out) == {'loss_lsed', 'loss_ctc'}
+
+
+def test_feds_weights_ramp_on_surrogate_error():
+    loss = lsed_loss('ctc')
+    loss.feds = dict(lower=0.0, upper=1e-6)  # every sample is filtered out
+    data = loss.get_targets(samples(['abc', 'de']))
+    assert loss(torch.randn(2, 26, 37), data)['loss_lsed'] == 0
+
+
+def test_nan_logits_raise_a_clear_error():
+    loss = lsed_loss('ctc')
+    logits = torch.randn(2, 26, 37)
+    logits[1, 3, 4] = float('nan')
+    with pytest.raises(FloatingPointError, match='non-finite logits for 1 of 2'):
+        loss(logits, loss.get_targets(samples(['abc', 'de'])))
+
+
+def test_character_outside_dictionary_is_named():
+    loss = lsed_loss('ctc')
+    with pytest.raises(Exception, match='€'):
+        loss.get_targets(samples(['a€b']))
+
+
+def test_wrong_sequence_length_is_explained():
+    loss = lsed_loss('ctc')
+    with pytest.raises(ValueError, match='produced 30 positions.*26'):
+        loss(torch.randn(1, 30, 37), loss.get_targets(samples(['a'])))
+
+
+def test_missing_surrogate_is_explained():
+    loss = LSEDModuleLoss(attn_dict(), max_seq_len=26,
+                          proxy=dict(type='CEModuleLoss', ignore_first_char=True))
+    with pytest.raises(RuntimeError, match='SurrogateTrainerHook'):
+        loss(torch.randn(1, 26, 93), loss.get_targets(samples(['a'])))
+
+
+def test_ctc_needs_frame_count():
+    with pytest.raises(ValueError, match='ctc_seq_len'):
+        LSEDModuleLoss(ctc_dict(), proxy=dict(type='CTCModuleLoss'))
+
+
+def test_surrogate_checkpoint_for_another_layout_is_rejected(tmp_path):
+    ctc = SequenceLayout(ctc_dict(), 'ctc', 26)
+    sur = build_surrogate(dict(type='EditDistanceEmbedding'), ctc)
+    path = tmp_path / 'sur.pth'
+    torch.save(surrogate_state(sur, ctc, dict(type='EditDistanceEmbedding')), path)
+    assert load_surrogate_file(str(path), ctc)['meta']['seq_len'] == 26
+    with pytest.raises(ValueError, match='seq_len: checkpoint has 26, model needs 30'):
+        load_surrogate_file(str(path), SequenceLayout(ctc_dict(), 'ctc', 30))
+    with pytest.raises(ValueError, match='another dictionary'):
+        load_surrogate_file(str(path), SequenceLayout(attn_dict(), 'ctc', 26))
+
+
+def test_fit_loss_penalises_gradient_norm():
+    lay = SequenceLayout(ctc_dict(), 'ctc', 26)
+    sur = EditDistanceEmbedding(lay.num_classes, lay.seq_len)
+    pairs = PairSampler(lay, seed=0).global_pairs(lay.indexes(TEXTS))
+    plain = SurrogateFitLoss(0.0)(sur, pairs.z, pairs.y, pairs.e)
+    pen = SurrogateFitLoss(10.0)(sur, pairs.z, pairs.y, pairs.e)
+    assert torch.isclose(plain['loss'], plain['approx_error'])
+    expected = plain['approx_error'] + 10 * (
+        torch.autograd.grad(sur.distance(pairs.z.requires_grad_(), pairs.y).sum(),
+                            pairs.z)[0].flatten(1).norm(dim=1) - 1).pow(2).mean()
+    assert torch.isclose(pen['loss'], expected, rtol=1e-4)
+    pen['loss'].backward()
+    assert all(torch.isfinite(p.grad).all() for p in sur.parameters())

@@ -1,0 +1,58 @@
+"""LS-ED post-tuning runs as a user runs it: resume and distributed training."""
+import subprocess
+import sys
+
+import pytest
+import torch
+
+from conftest import CONFIGS, REPO, run_tool, tiny_cfg
+
+CRNN_LSED = str(CONFIGS / 'textrecog/crnn/crnn_mini-vgg_lsed_synth.py')
+
+
+def train(work, iters, synth_root, resume=False):
+    opts = ['post_tune.overrides.train_cfg.max_iters=%d' % iters,
+            'post_tune.overrides.train_cfg.val_interval=1000',
+            'post_tune.overrides.default_hooks.checkpoint.interval=2',
+            'train_dataloader.batch_size=4', 'train_dataloader.num_workers=0',
+            'val_cfg=None', 'val_dataloader=None', 'val_evaluator=None',
+            'randomness.seed=0']
+    args = ['tools/train.py', CRNN_LSED, '--work-dir', str(work)]
+    args += ['--resume'] if resume else []
+    run_tool(args + ['--cfg-options', *opts], REPO,
+             dict(LSMMOCR_SYNTH_ROOT=str(synth_root)))
+    return torch.load(work / f'iter_{iters}.pth', weights_only=False)
+
+
+def assert_same_state(a: dict, b: dict):
+    assert a.keys() == b.keys()
+    for k in a:
+        assert torch.equal(a[k], b[k]), k
+
+
+@pytest.mark.slow
+def test_resumed_run_equals_uninterrupted_run(synth_root, tmp_path):
+    straight = train(tmp_path / 'a', 4, synth_root)
+    train(tmp_path / 'b', 2, synth_root)
+    resumed = train(tmp_path / 'b', 4, synth_root, resume=True)
+    assert straight['lsed_surrogate']['steps'] == 4
+    assert resumed['lsed_surrogate']['steps'] == 4
+    assert_same_state(straight['state_dict'], resumed['state_dict'])
+    assert_same_state(straight['lsed_surrogate']['state_dict'],
+                      resumed['lsed_surrogate']['state_dict'])
+
+
+@pytest.mark.slow
+def test_two_gloo_processes_keep_phi_identical(synth_root, tmp_path):
+    cfg = tiny_cfg(CRNN_LSED, synth_root, tmp_path / 'work', iters=3,
+                   batch_size=2)
+    cfg_file = tmp_path / 'cfg.py'
+    cfg.dump(str(cfg_file))
+    subprocess.run(
+        [sys.executable, '-m', 'torch.distributed.run', '--nproc_per_node=2',
+         '--master_port=29531', str(REPO / 'tests/dist_posttune.py'),
+         str(cfg_file), str(tmp_path)],
+        cwd=REPO, check=True, capture_output=True, timeout=600)
+    phi0 = torch.load(tmp_path / 'phi_rank0.pth')
+    phi1 = torch.load(tmp_path / 'phi_rank1.pth')
+    assert_same_state(phi0, phi1)
