@@ -14,7 +14,7 @@ test: setup  ## set up, then run the test suite
 	$(PY) -m pytest
 
 demo: setup  ## set up, then run the main job on the built-in default
-	$(PY) tools/train.py configs/textrecog/crnn/crnn_mini-vgg_synth.py --cfg-options train_cfg.max_epochs=1
+	$(PY) tools/main_job.py
 
 lint:  ## static checks (ruff, isort)
 	$(PY) -m ruff check lsmmocr tools tests benchmarks configs

@@ -10,6 +10,7 @@ from conftest import CONFIGS, REPO, run_tool
 
 CRNN_SYNTH = str(CONFIGS / 'textrecog/crnn/crnn_mini-vgg_synth.py')
 TINY = ['train_dataloader.batch_size=8', 'train_dataloader.num_workers=0',
+        'train_cfg.val_interval=2', 'default_hooks.checkpoint.interval=2',
         'val_dataloader.num_workers=0', 'test_dataloader.num_workers=0',
         'randomness.seed=0', 'default_hooks.logger.interval=1']
 
@@ -28,25 +29,24 @@ def test_compiled_stack_imports():
 def test_train_resume_test_crnn(synth_root, tmp_path):
     env = dict(LSMMOCR_SYNTH_ROOT=str(synth_root))
     work = tmp_path / 'work'
-    # 16 images / batch 8 = 2 iterations per epoch.
     run_tool(['tools/train.py', CRNN_SYNTH, '--work-dir', str(work),
-              '--cfg-options', 'train_cfg.max_epochs=1', *TINY], REPO, env)
-    ckpt1 = work / 'epoch_1.pth'
+              '--cfg-options', 'train_cfg.max_iters=2', *TINY], REPO, env)
+    ckpt1 = work / 'iter_2.pth'
     assert ckpt1.is_file()
     state1 = torch.load(ckpt1, weights_only=False)
     assert state1['meta']['iter'] == 2
 
     proc = run_tool(['tools/train.py', CRNN_SYNTH, '--work-dir', str(work),
-                     '--resume', '--cfg-options', 'train_cfg.max_epochs=2',
+                     '--resume', '--cfg-options', 'train_cfg.max_iters=4',
                      *TINY], REPO, env)
-    assert 'resumed epoch: 1, iter: 2' in proc.stdout + proc.stderr
-    state2 = torch.load(work / 'epoch_2.pth', weights_only=False)
+    assert 'resumed epoch: 0, iter: 2' in proc.stdout + proc.stderr
+    state2 = torch.load(work / 'iter_4.pth', weights_only=False)
     assert state2['meta']['iter'] == 4
     changed = [k for k, v in state1['state_dict'].items()
                if not torch.equal(v, state2['state_dict'][k])]
     assert changed, 'resumed training did not update any weight'
 
-    proc = run_tool(['tools/test.py', CRNN_SYNTH, str(work / 'epoch_2.pth'),
+    proc = run_tool(['tools/test.py', CRNN_SYNTH, str(work / 'iter_4.pth'),
                      '--work-dir', str(tmp_path / 'test'), '--cfg-options',
                      'test_dataloader.num_workers=0'], REPO, env)
     out = proc.stdout + proc.stderr

@@ -9,16 +9,13 @@ import json
 import os
 import os.path as osp
 
-import matplotlib
+from mmengine.config import Config, DictAction
 
-matplotlib.use('Agg')
-import matplotlib.pyplot as plt  # noqa: E402
-from mmengine.config import Config, DictAction  # noqa: E402
-
-import lsmmocr  # noqa: F401,E402  (registration)
-from lsmmocr.surrogates import build_surrogate, load_surrogate_file  # noqa: E402
-from lsmmocr.surrogates.pretrain import (fidelity, held_out_pairs,  # noqa: E402
+import lsmmocr  # noqa: F401  (registration)
+from lsmmocr.surrogates import build_surrogate, load_surrogate_file
+from lsmmocr.surrogates.pretrain import (fidelity, held_out_pairs,
                                          surrogate_spec)
+from lsmmocr.visualization import scatter_e_hat
 
 
 def parse_args() -> argparse.Namespace:
@@ -30,20 +27,6 @@ def parse_args() -> argparse.Namespace:
     parser.add_argument('--out-dir', default='work_dirs/surrogate_eval')
     parser.add_argument('--cfg-options', nargs='+', action=DictAction)
     return parser.parse_args()
-
-
-def scatter(e, e_hat, path: str, title: str) -> None:
-    """ê against e, with the identity line."""
-    fig, ax = plt.subplots(figsize=(5, 5))
-    ax.scatter(e, e_hat, s=4, alpha=0.3)
-    top = max(e.max(), e_hat.max())
-    ax.plot([0, top], [0, top], 'k--', lw=1)
-    ax.set_xlabel('true edit distance e')
-    ax.set_ylabel('surrogate ê')
-    ax.set_title(title)
-    fig.tight_layout()
-    fig.savefig(path, dpi=120)
-    plt.close(fig)
 
 
 def main() -> None:
@@ -69,7 +52,7 @@ def main() -> None:
     with open(osp.join(args.out_dir, 'fidelity.json'), 'w') as f:
         json.dump(fid, f, indent=2)
     png = osp.join(args.out_dir, 'scatter.png')
-    scatter(e, e_hat, png, f'Spearman {fid["spearman"]:.3f}, '
+    scatter_e_hat(e, e_hat, png, f'Spearman {fid["spearman"]:.3f}, '
             f'|ê-e| {fid["mae"]:.2f}')
     print(f'wrote {args.out_dir}/fidelity.json and {png}')
 

@@ -1,4 +1,5 @@
 # MMOCR's CRNN (mini-VGG, CTC) trained on the built-in synthetic data.
+# Iteration based: the synthetic set has no natural epoch size.
 _base_ = [
     'mmocr::textrecog/crnn/crnn_mini-vgg_5e_mj.py',
     '../../_base_/datasets/synth_text.py',
@@ -6,7 +7,7 @@ _base_ = [
 
 train_dataloader = dict(
     batch_size=32,
-    num_workers=2,
+    num_workers=1,
     persistent_workers=False,
     dataset=dict(datasets=[_base_.synth_textrecog_train]))
 val_dataloader = dict(
@@ -21,4 +22,11 @@ test_dataloader = dict(
     dataset=dict(datasets=[_base_.synth_textrecog_test]))
 val_evaluator = dict(dataset_prefixes=['Synth'])
 test_evaluator = val_evaluator
-default_hooks = dict(logger=dict(type='LoggerHook', interval=10))
+
+train_cfg = dict(
+    _delete_=True, type='IterBasedTrainLoop', max_iters=1000, val_interval=250)
+param_scheduler = [dict(type='ConstantLR', factor=1.0, by_epoch=False)]
+log_processor = dict(by_epoch=False)
+default_hooks = dict(
+    logger=dict(type='LoggerHook', interval=20),
+    checkpoint=dict(by_epoch=False, interval=250, max_keep_ckpts=2))

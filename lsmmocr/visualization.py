@@ -1,0 +1,55 @@
+"""Plots a person would rather look at than read (matplotlib, Agg backend)."""
+import json
+import os.path as osp
+from typing import Dict, List, Sequence
+
+import matplotlib
+
+matplotlib.use('Agg')
+import matplotlib.pyplot as plt  # noqa: E402
+import numpy as np  # noqa: E402
+
+
+def scatter_e_hat(e: np.ndarray, e_hat: np.ndarray, path: str,
+                  title: str) -> None:
+    """Surrogate ê against the true edit distance e, with the identity."""
+    fig, ax = plt.subplots(figsize=(5, 5))
+    jitter = np.random.default_rng(0).uniform(-0.15, 0.15, len(e))
+    ax.scatter(e + jitter, e_hat, s=4, alpha=0.3)
+    top = float(max(e.max(), e_hat.max()))
+    ax.plot([0, top], [0, top], 'k--', lw=1)
+    ax.set_xlabel('true edit distance e')
+    ax.set_ylabel('surrogate ê')
+    ax.set_title(title)
+    fig.tight_layout()
+    fig.savefig(path, dpi=120)
+    plt.close(fig)
+
+
+def read_scalars(work_dir: str) -> List[Dict]:
+    """MMEngine's ``vis_data/scalars.json`` records of the newest run."""
+    import glob
+    files = sorted(glob.glob(osp.join(work_dir, '*', 'vis_data',
+                                      'scalars.json')))
+    if not files:
+        return []
+    with open(files[-1]) as f:
+        return [json.loads(line) for line in f if line.strip()]
+
+
+def plot_curves(runs: Dict[str, str], keys: Sequence[str], path: str) -> None:
+    """One panel per scalar ``key``; one line per run (name -> work dir)."""
+    fig, axes = plt.subplots(1, len(keys), figsize=(5 * len(keys), 3.6),
+                             squeeze=False)
+    for ax, key in zip(axes[0], keys):
+        for name, work_dir in runs.items():
+            recs = [r for r in read_scalars(work_dir) if key in r]
+            if recs:
+                ax.plot([r['step'] for r in recs], [r[key] for r in recs],
+                        label=name)
+        ax.set_title(key)
+        ax.set_xlabel('iteration')
+        ax.legend()
+    fig.tight_layout()
+    fig.savefig(path, dpi=120)
+    plt.close(fig)
