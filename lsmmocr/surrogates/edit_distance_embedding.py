@@ -44,7 +44,7 @@ class EditDistanceEmbedding(BaseModule):
         num_classes (int): ``C``, the dictionary size.
         seq_len (int): ``T``, the number of positions.
         embed_dims (int): ``D``. Defaults to 256.
-        hidden (int): Channels per position. Defaults to 128.
+        hidden (int): Channels per position. Defaults to 64.
         arch (str): ``'conv'`` or ``'bilstm'``. Defaults to ``'conv'``.
         num_layers (int): Residual convolutions (conv) or LSTM layers.
             Defaults to 4.
@@ -56,7 +56,7 @@ class EditDistanceEmbedding(BaseModule):
                  num_classes: int,
                  seq_len: int,
                  embed_dims: int = 256,
-                 hidden: int = 128,
+                 hidden: int = 64,
                  arch: str = 'conv',
                  num_layers: int = 4,
                  kernel_size: int = 3,
