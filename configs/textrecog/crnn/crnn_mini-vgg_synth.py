@@ -1,32 +1,15 @@
 # MMOCR's CRNN (mini-VGG, CTC) trained on the built-in synthetic data.
-# Iteration based: the synthetic set has no natural epoch size.
 _base_ = [
     'mmocr::textrecog/crnn/crnn_mini-vgg_5e_mj.py',
     '../../_base_/datasets/synth_text.py',
 ]
 
-train_dataloader = dict(
-    batch_size=32,
-    num_workers=1,
-    persistent_workers=False,
-    dataset=dict(datasets=[_base_.synth_textrecog_train]))
-val_dataloader = dict(
-    batch_size=32,
-    num_workers=1,
-    persistent_workers=False,
-    dataset=dict(datasets=[_base_.synth_textrecog_val]))
-test_dataloader = dict(
-    batch_size=32,
-    num_workers=1,
-    persistent_workers=False,
-    dataset=dict(datasets=[_base_.synth_textrecog_test]))
-val_evaluator = dict(dataset_prefixes=['Synth'])
-test_evaluator = val_evaluator
-
-train_cfg = dict(
-    _delete_=True, type='IterBasedTrainLoop', max_iters=1000, val_interval=250)
-param_scheduler = [dict(type='ConstantLR', factor=1.0, by_epoch=False)]
-log_processor = dict(by_epoch=False)
-default_hooks = dict(
-    logger=dict(type='LoggerHook', interval=20),
-    checkpoint=dict(by_epoch=False, interval=250, max_keep_ckpts=2))
+train_dataloader = _base_.synth_train_dataloader
+val_dataloader = _base_.synth_val_dataloader
+test_dataloader = _base_.synth_test_dataloader
+val_evaluator = _base_.synth_evaluator
+test_evaluator = _base_.synth_evaluator
+train_cfg = _base_.synth_train_cfg
+param_scheduler = _base_.synth_param_scheduler
+log_processor = _base_.synth_log_processor
+default_hooks = _base_.synth_default_hooks
