@@ -3,8 +3,8 @@ post-tuned with its own proxy loss for the same time, on built-in synthetic
 data (generated if missing), evaluated on a test split in unseen fonts.
 
 Writes <work-dir>/report.md and report.json (table: word accuracy, total edit
-distance, NED both ways, CER, relative change vs control) and, per seed,
-curves.png (training curves) and surrogate_scatter.png (ê vs e).
+distance, NED both ways, CER, relative change vs control),
+surrogate_scatter.png (ê vs e) and, per seed, curves.png (training curves).
 """
 import argparse
 from dataclasses import fields
@@ -14,7 +14,8 @@ from lsmmocr.experiments.main_job import MODELS, JobConfig, run
 PRESETS = {
     # Tiny sizes for tests: minutes become seconds.
     'quick': dict(num_train=64, num_val=8, num_test=16, baseline_iters=4,
-                  posttune_iters=2, surrogate_iters=4, batch_size=8),
+                  posttune_iters=2, surrogate_iters=4, surrogate_batch_size=16,
+                  batch_size=8),
     # A longer, stronger run.
     'long': dict(num_train=40000, num_test=2000, baseline_iters=6000,
                  posttune_iters=1500, surrogate_iters=6000, seeds=[0, 1, 2]),
