@@ -9,7 +9,8 @@ from . import compat
 compat.apply()
 
 # Registration side effects, after the compat fixes.
-from . import datasets, engine, hooks, losses, metrics, surrogates  # noqa: E402,F401,I001
+from . import (datasets, engine, hooks, losses, metrics, ranking,  # noqa: E402,F401,I001
+               surrogates)
 from .version import __version__  # noqa: E402
 
 __all__ = ['__version__']
