@@ -18,8 +18,8 @@ from typing import Callable, Dict, List
 
 import torch
 
-from lsmmocr.ranking import (exact_ranks, fidelity_by_distribution,
-                             held_out_scores, load_sorter)
+from lsmmocr.ranking import (exact_ranks, fidelity_by_distribution, held_out_scores,
+                             load_sorter)
 
 sys.path.insert(0, osp.join(osp.dirname(osp.abspath(__file__)), '..', 'tools'))
 from eval_sorter import torchsort_peers  # noqa: E402

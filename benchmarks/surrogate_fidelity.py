@@ -14,8 +14,8 @@ import torch
 from mmengine.config import Config
 
 import lsmmocr  # noqa: F401
-from lsmmocr.surrogates.pretrain import (fidelity, held_out_pairs,
-                                         pretrain_surrogate, surrogate_spec)
+from lsmmocr.surrogates.pretrain import (fidelity, held_out_pairs, pretrain_surrogate,
+                                         surrogate_spec)
 
 ARCHS = {
     'conv-64': dict(type='EditDistanceEmbedding'),

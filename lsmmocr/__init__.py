@@ -1,3 +1,4 @@
+# isort: skip_file
 """lsmmocr: learned surrogates of evaluation metrics for MMOCR 1.x.
 
 Importing the package applies the compatibility fixes of :mod:`lsmmocr.compat`

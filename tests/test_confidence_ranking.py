@@ -6,9 +6,8 @@ import runpy
 import numpy as np
 import pytest
 import torch
-from scipy.stats import spearmanr
-
 from conftest import REPO, run_tool
+from scipy.stats import spearmanr
 
 TOOL = runpy.run_path(str(REPO / 'tools/confidence_ranking.py'),
                       run_name='confidence_ranking')

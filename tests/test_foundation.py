@@ -5,7 +5,6 @@ import sys
 
 import pytest
 import torch
-
 from conftest import CONFIGS, REPO, run_tool
 
 CRNN_SYNTH = str(CONFIGS / 'textrecog/crnn/crnn_mini-vgg_synth.py')

@@ -12,8 +12,7 @@ from mmengine.registry import DefaultScope
 from mmocr.models.common.dictionary import Dictionary
 
 from lsmmocr.metrics import LexiconMetric
-from lsmmocr.surrogates import (EditDistanceEmbedding, SequenceLayout,
-                                surrogate_state)
+from lsmmocr.surrogates import EditDistanceEmbedding, SequenceLayout, surrogate_state
 from lsmmocr.utils import mmocr_dict_file
 
 DICT_CFG = dict(type='Dictionary', dict_file='lower_english_digits.txt',

@@ -2,16 +2,15 @@
 import numpy as np
 import pytest
 import torch
+from mmengine.structures import LabelData
 from mmocr.models.common.dictionary import Dictionary
 from mmocr.registry import MODELS
 from mmocr.structures import TextRecogDataSample
-from mmengine.structures import LabelData
 
 from lsmmocr.losses import LSEDModuleLoss, SurrogateFitLoss
 from lsmmocr.metrics import edit_distances
-from lsmmocr.surrogates import (EditDistanceEmbedding, PairSampler,
-                                SequenceLayout, build_surrogate,
-                                load_surrogate_file, surrogate_state)
+from lsmmocr.surrogates import (EditDistanceEmbedding, PairSampler, SequenceLayout,
+                                build_surrogate, load_surrogate_file, surrogate_state)
 from lsmmocr.utils import mmocr_dict_file
 
 TEXTS = ['hello', 'a', '', 'aab', 'mississippi', '0123456789']

@@ -1,9 +1,8 @@
 """Every MMOCR recognizer family post-tunes with LS-ED from its own config."""
 import pytest
 import torch
-from mmengine.hooks import Hook
-
 from conftest import CONFIGS, tiny_cfg
+from mmengine.hooks import Hook
 
 FAMILY_CONFIGS = sorted(
     str(p) for p in CONFIGS.glob('textrecog/*/*_lsed.py'))

@@ -4,7 +4,6 @@ import sys
 
 import pytest
 import torch
-
 from conftest import CONFIGS, REPO, run_tool, tiny_cfg
 
 CRNN_LSED = str(CONFIGS / 'textrecog/crnn/crnn_mini-vgg_lsed_synth.py')

@@ -7,15 +7,14 @@ import sys
 import numpy as np
 import pytest
 import torch
+from conftest import REPO
 from mmocr.registry import MODELS
 from scipy.stats import rankdata, spearmanr
 
 import lsmmocr  # noqa: F401  (registration)
-from conftest import REPO
 from lsmmocr.losses import average_precision, recall_at_k, spearman_loss
-from lsmmocr.ranking import (DISTRIBUTIONS, SoDeepSorter,
-                             fidelity_by_distribution, held_out_scores,
-                             load_sorter, sample_scores, train_sorter)
+from lsmmocr.ranking import (DISTRIBUTIONS, SoDeepSorter, fidelity_by_distribution,
+                             held_out_scores, load_sorter, sample_scores, train_sorter)
 from lsmmocr.ranking.sorter_data import exact_ranks
 
 N = 16

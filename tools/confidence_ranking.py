@@ -17,6 +17,12 @@ is fitted on the held-back and validation crops; (4) everything is measured on
 the test split (font families never seen). Crops are resized to 100×32 as in
 training. Data: $LSMMOCR_SYNTH_ROOT (default data/synth), made by
 tools/make_synth_data.py.
+
+The default run (150 CRNN steps, about 2.5 minutes on 2 CPU cores) leaves
+the CRNN at CTC's all-blank start: it only shows the pipeline. For a
+recognizer whose errors are worth ranking, pass --checkpoint or
+--train-iters 3000 (about 35 minutes on 2 CPU cores; the figures in
+benchmarks/RESULTS_sorter.md).
 """
 import argparse
 import json

@@ -13,8 +13,7 @@ from mmengine.config import Config, DictAction
 
 import lsmmocr  # noqa: F401  (registration)
 from lsmmocr.surrogates import build_surrogate, load_surrogate_file
-from lsmmocr.surrogates.pretrain import (fidelity, held_out_pairs,
-                                         surrogate_spec)
+from lsmmocr.surrogates.pretrain import fidelity, held_out_pairs, surrogate_spec
 from lsmmocr.visualization import scatter_e_hat
 
 

@@ -14,8 +14,8 @@ import time
 
 import torch
 
-from lsmmocr.ranking import (DISTRIBUTIONS, fidelity_by_distribution,
-                             held_out_scores, train_sorter)
+from lsmmocr.ranking import (DISTRIBUTIONS, fidelity_by_distribution, held_out_scores,
+                             train_sorter)
 
 
 def parse_args() -> argparse.Namespace:

@@ -12,8 +12,8 @@ import time
 from mmengine.config import Config, DictAction
 
 import lsmmocr  # noqa: F401  (registration)
-from lsmmocr.surrogates.pretrain import (fidelity, held_out_pairs,
-                                         pretrain_surrogate, surrogate_spec)
+from lsmmocr.surrogates.pretrain import (fidelity, held_out_pairs, pretrain_surrogate,
+                                         surrogate_spec)
 
 
 def parse_args() -> argparse.Namespace:

@@ -22,8 +22,8 @@ from mmengine.config import Config
 from mmengine.runner import Runner
 
 from ..datasets import make_synth_dataset
-from ..surrogates.pretrain import (fidelity, held_out_pairs,
-                                   pretrain_surrogate, surrogate_spec)
+from ..surrogates.pretrain import (fidelity, held_out_pairs, pretrain_surrogate,
+                                   surrogate_spec)
 from ..utils import mmocr_dict_file
 from ..visualization import plot_curves, scatter_e_hat
 

@@ -3,7 +3,7 @@ to its ranks, trained on synthetic vectors only, then frozen and used as a
 differentiable stand-in for ranking."""
 import os
 import os.path as osp
-from typing import Callable, Dict, Optional, Sequence
+from typing import Callable, Optional, Sequence
 
 import torch
 import torch.nn as nn

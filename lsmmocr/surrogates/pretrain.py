@@ -18,7 +18,7 @@ from scipy.stats import kendalltau, spearmanr
 
 from ..datasets.text_sampler import TextSampler
 from .checkpoint import build_surrogate, surrogate_state
-from .pair_sampler import PairSampler, Pairs
+from .pair_sampler import Pairs, PairSampler
 from .sequence_layout import SequenceLayout
 
 
