@@ -46,7 +46,8 @@ def test_quick_run_reports_before_and_after(synth_root, tmp_path):
     work, scores = tmp_path / 'work', tmp_path / 'scores.npz'
     out = run_tool(['tools/confidence_ranking.py', '--quick', '--work-dir',
                     str(work), '--dump-scores', str(scores)], REPO,
-                   dict(LSMMOCR_SYNTH_ROOT=str(synth_root))).stdout
+                   dict(LSMMOCR_SYNTH_ROOT=str(synth_root),
+                        OMP_NUM_THREADS='1')).stdout
     assert 'held-out Spearman' in out
     report = json.loads((work / 'confidence_ranking.json').read_text())
     res = report['results']
