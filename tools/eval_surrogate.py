@@ -12,7 +12,7 @@ import os.path as osp
 from mmengine.config import Config, DictAction
 
 import lsmmocr  # noqa: F401  (registration)
-from lsmmocr.surrogates import build_surrogate, load_surrogate_file
+from lsmmocr.surrogates import load_surrogate
 from lsmmocr.surrogates.pretrain import fidelity, held_out_pairs, surrogate_spec
 from lsmmocr.visualization import scatter_e_hat
 
@@ -34,9 +34,7 @@ def main() -> None:
     if args.cfg_options:
         cfg.merge_from_dict(args.cfg_options)
     layout = surrogate_spec(cfg)['layout']
-    state = load_surrogate_file(args.checkpoint, layout)
-    surrogate = build_surrogate(state['meta']['surrogate'], layout)
-    surrogate.load_state_dict(state['state_dict'])
+    surrogate = load_surrogate(args.checkpoint, layout)
     fid = fidelity(surrogate.eval(), held_out_pairs(layout, args.num_pairs,
                                                     args.seed))
     os.makedirs(args.out_dir, exist_ok=True)

@@ -11,7 +11,7 @@ from mmocr.registry import METRICS, TASK_UTILS
 from rapidfuzz.distance import Levenshtein
 from rapidfuzz.process import cdist
 
-from ..surrogates.checkpoint import build_surrogate, load_surrogate_file
+from ..surrogates.checkpoint import load_surrogate as load_surrogate_checkpoint
 from ..surrogates.sequence_layout import SequenceLayout
 from ..utils import mmocr_dict_file
 from .edit_distance_metric import EditDistanceMetric
@@ -37,10 +37,7 @@ def load_surrogate(surrogate: Union[str, nn.Module],
     """h_Φ as given, or built from a checkpoint made for ``layout``."""
     if isinstance(surrogate, nn.Module):
         return surrogate
-    state = load_surrogate_file(surrogate, layout)
-    module = build_surrogate(state['meta']['surrogate'], layout)
-    module.load_state_dict(state['state_dict'])
-    return module
+    return load_surrogate_checkpoint(surrogate, layout)
 
 
 def read_lexicon(path: str) -> List[str]:

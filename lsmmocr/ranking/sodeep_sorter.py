@@ -12,13 +12,13 @@ from mmengine.model import BaseModule
 from mmengine.utils import ProgressBar
 from mmocr.registry import MODELS
 
-from ..surrogates.edit_distance_embedding import _ResidualConv1d
+from ..surrogates.edit_distance_embedding import ResidualConv1d
 from .sorter_data import DISTRIBUTIONS, exact_ranks, sample_scores
 
 ARCHS = ('bilstm', 'conv')
 
 
-class _ConvBlock(_ResidualConv1d):
+class _ConvBlock(ResidualConv1d):
     """``x + conv(h) + W·mean_j(h_j)``, ``h = relu(norm(x))``, over
     ``(N, H, n)``: h_Φ's residual convolution plus a pooled term.
 

@@ -44,3 +44,12 @@ def load_surrogate_file(path: str, layout: SequenceLayout) -> dict:
         raise ValueError(f'{path} is not a surrogate checkpoint')
     check_compatible(state, layout, path)
     return state
+
+
+def load_surrogate(path: str, layout: SequenceLayout) -> nn.Module:
+    """h_Φ rebuilt from a surrogate checkpoint (its architecture travels with
+    its weights), checked to fit ``layout``."""
+    state = load_surrogate_file(path, layout)
+    surrogate = build_surrogate(state['meta']['surrogate'], layout)
+    surrogate.load_state_dict(state['state_dict'])
+    return surrogate

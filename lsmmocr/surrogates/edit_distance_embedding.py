@@ -10,7 +10,7 @@ from mmocr.registry import MODELS
 ARCHS = ('conv', 'bilstm')
 
 
-class _ResidualConv1d(nn.Module):
+class ResidualConv1d(nn.Module):
     """``x + conv(relu(norm(x)))`` over the time axis of ``(N, H, T)``."""
 
     def __init__(self, channels: int, kernel_size: int, dilation: int) -> None:
@@ -70,7 +70,7 @@ class EditDistanceEmbedding(BaseModule):
         self.proj = nn.Linear(num_classes, hidden)
         if arch == 'conv':
             self.mixer = nn.Sequential(*[
-                _ResidualConv1d(hidden, kernel_size, 2**i)
+                ResidualConv1d(hidden, kernel_size, 2**i)
                 for i in range(num_layers)
             ])
         else:
