@@ -1,7 +1,9 @@
 """Small helpers shared by tools and components."""
 import os.path as osp
+from typing import Optional
 
 import mmocr
+from mmengine.config import Config
 
 
 def mmocr_dict_file(name_or_path: str) -> str:
@@ -14,3 +16,11 @@ def mmocr_dict_file(name_or_path: str) -> str:
     raise FileNotFoundError(
         f'dictionary {name_or_path!r} is neither a file nor one of MMOCR\'s '
         f'dictionaries in {osp.dirname(shipped)}')
+
+
+def load_config(path: str, cfg_options: Optional[dict] = None) -> Config:
+    """``Config.fromfile`` plus ``--cfg-options`` overrides, as MMOCR's tools do."""
+    cfg = Config.fromfile(path)
+    if cfg_options:
+        cfg.merge_from_dict(cfg_options)
+    return cfg

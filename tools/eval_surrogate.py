@@ -9,11 +9,12 @@ import json
 import os
 import os.path as osp
 
-from mmengine.config import Config, DictAction
+from mmengine.config import DictAction
 
 import lsmmocr  # noqa: F401  (registration)
 from lsmmocr.surrogates import load_surrogate
 from lsmmocr.surrogates.pretrain import fidelity, held_out_pairs, surrogate_spec
+from lsmmocr.utils import load_config
 from lsmmocr.visualization import scatter_e_hat
 
 
@@ -30,9 +31,7 @@ def parse_args() -> argparse.Namespace:
 
 def main() -> None:
     args = parse_args()
-    cfg = Config.fromfile(args.config)
-    if args.cfg_options:
-        cfg.merge_from_dict(args.cfg_options)
+    cfg = load_config(args.config, args.cfg_options)
     layout = surrogate_spec(cfg)['layout']
     surrogate = load_surrogate(args.checkpoint, layout)
     fid = fidelity(surrogate.eval(), held_out_pairs(layout, args.num_pairs,

@@ -9,11 +9,12 @@ import argparse
 import os.path as osp
 import time
 
-from mmengine.config import Config, DictAction
+from mmengine.config import DictAction
 
 import lsmmocr  # noqa: F401  (registration)
 from lsmmocr.surrogates.pretrain import (fidelity, held_out_pairs, pretrain_surrogate,
                                          surrogate_spec)
+from lsmmocr.utils import load_config
 
 
 def parse_args() -> argparse.Namespace:
@@ -36,9 +37,7 @@ def parse_args() -> argparse.Namespace:
 
 def main() -> None:
     args = parse_args()
-    cfg = Config.fromfile(args.config)
-    if args.cfg_options:
-        cfg.merge_from_dict(args.cfg_options)
+    cfg = load_config(args.config, args.cfg_options)
     out = args.out or osp.join(
         'work_dirs', 'surrogates',
         osp.splitext(osp.basename(args.config))[0] + '.pth')

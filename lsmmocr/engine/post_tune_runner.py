@@ -9,12 +9,10 @@ merged config before building anything.
 import copy
 import logging
 
-from mmengine.config import Config, ConfigDict
+from mmengine.config import Config
 from mmengine.logging import print_log
 from mmengine.registry import RUNNERS
 from mmengine.runner import Runner
-
-CfgType = (Config, ConfigDict, dict)
 
 
 def apply_post_tune(cfg: Config) -> Config:
