@@ -5,6 +5,7 @@ import sys
 import pytest
 import torch
 from conftest import CONFIGS, REPO, run_tool, tiny_cfg
+from mmengine.hooks import Hook
 
 CRNN_LSED = str(CONFIGS / 'textrecog/crnn/crnn_mini-vgg_lsed_synth.py')
 
@@ -55,3 +56,54 @@ def test_two_gloo_processes_keep_phi_identical(synth_root, tmp_path):
     phi0 = torch.load(tmp_path / 'phi_rank0.pth')
     phi1 = torch.load(tmp_path / 'phi_rank1.pth')
     assert_same_state(phi0, phi1)
+
+
+class Recorder(Hook):
+    """Φ and the model when training starts (registered first, before the
+    warm-up) and when the first step starts, and every batch's texts."""
+
+    def __init__(self, trainer) -> None:
+        self.trainer = trainer
+        self.texts = []
+
+    def _snapshot(self, runner) -> dict:
+        return dict(
+            phi={k: v.clone()
+                 for k, v in self.trainer.surrogate.state_dict().items()},
+            model={k: v.clone() for k, v in runner.model.state_dict().items()})
+
+    def before_train(self, runner) -> None:
+        self.at_start = self._snapshot(runner)
+
+    def before_train_iter(self, runner, batch_idx, data_batch=None) -> None:
+        if batch_idx == 0:
+            self.at_first_step = self._snapshot(runner)
+        self.texts.append([ds.gt_text.item for ds in data_batch['data_samples']])
+
+
+def post_tune_recorded(synth_root, work_dir, warmup_iters: int) -> Recorder:
+    from lsmmocr.engine import PostTuneRunner
+    from lsmmocr.hooks import SurrogateTrainerHook
+    cfg = tiny_cfg(CRNN_LSED, synth_root, work_dir, iters=3, **{
+        'post_tune.surrogate_trainer.warmup_iters': warmup_iters})
+    runner = PostTuneRunner.from_cfg(cfg)
+    hook = next(h for h in runner.hooks if isinstance(h, SurrogateTrainerHook))
+    recorder = Recorder(hook)
+    runner.register_hook(recorder, priority='HIGHEST')
+    runner.train()
+    return recorder
+
+
+@pytest.mark.slow
+def test_warm_up_fits_phi_before_the_first_step_and_keeps_the_data(
+        synth_root, tmp_path):
+    cold = post_tune_recorded(synth_root, tmp_path / 'cold', 0)
+    warm = post_tune_recorded(synth_root, tmp_path / 'warm', 4)
+    # Warm-up trained Φ before the recognizer's first step ...
+    assert not all(torch.equal(v, warm.at_first_step['phi'][k])
+                   for k, v in warm.at_start['phi'].items())
+    assert_same_state(cold.at_start['phi'], cold.at_first_step['phi'])
+    # ... left the recognizer (weights and BatchNorm statistics) untouched ...
+    assert_same_state(warm.at_start['model'], warm.at_first_step['model'])
+    # ... and the recognizer saw the same batches as without warm-up.
+    assert warm.texts == cold.texts and len(warm.texts) == 3

@@ -56,8 +56,22 @@ class JobConfig:
     batch_size: int = 16
     lr: float = 1e-4
     inner_steps: int = 1
+    warmup_iters: int = 0
+    surrogate_lr: float = 1e-4
     source: str = 'local-global'
     grad_penalty: float = 0.1
+    proxy_weight: float = 0.0
+    feds: str = ''  # 'LOWER,UPPER': FEDS ramp on |ê - e|; empty: off
+
+    def feds_ramp(self) -> Optional[Dict[str, float]]:
+        """``feds`` as the loss's ``dict(lower, upper)``, or None."""
+        if not self.feds:
+            return None
+        try:
+            lower, upper = (float(v) for v in self.feds.split(','))
+        except ValueError:
+            raise ValueError(f'feds must be "LOWER,UPPER", got {self.feds!r}')
+        return dict(lower=lower, upper=upper)
 
 
 def ensure_data(job: JobConfig) -> None:
@@ -71,13 +85,32 @@ def ensure_data(job: JobConfig) -> None:
                             test=job.num_test), seed=0)
 
 
+def finished_run(work_dir: str, cmd: List[str]) -> Optional[str]:
+    """The final checkpoint of an earlier run of exactly ``cmd``, if any."""
+    try:
+        with open(osp.join(work_dir, 'command.json')) as f:
+            same = json.load(f) == cmd[1:]
+        with open(osp.join(work_dir, 'last_checkpoint')) as f:
+            ckpt = f.read().strip()
+    except FileNotFoundError:
+        return None
+    return ckpt if same and osp.isfile(ckpt) else None
+
+
 def train(cfg: str, work_dir: str, options: List[str]) -> str:
-    """Run ``tools/train.py`` and return the final checkpoint path."""
+    """Run ``tools/train.py`` and return the final checkpoint path; a run
+    already finished in ``work_dir`` with the same command is reused."""
     cmd = [sys.executable, osp.join(REPO, 'tools/train.py'),
            osp.join(REPO, cfg), '--work-dir', work_dir, '--cfg-options',
            *options]
+    done = finished_run(work_dir, cmd)
+    if done:
+        print(f'reusing {done} (same command)', flush=True)
+        return done
     print('$', ' '.join(cmd), flush=True)
     os.makedirs(work_dir, exist_ok=True)
+    with open(osp.join(work_dir, 'command.json'), 'w') as f:
+        json.dump(cmd[1:], f)
     with open(osp.join(work_dir, 'stdout.log'), 'w') as log:
         proc = subprocess.run(cmd, stdout=log, stderr=subprocess.STDOUT)
     if proc.returncode != 0:
@@ -115,10 +148,18 @@ def posttune_options(job: JobConfig, seed: int, baseline: str,
         'default_hooks.logger.interval=10']
     if surrogate is None:  # control: same schedule, proxy loss, no hook
         return opts + [f'{pt}module_loss=None', f'{pt}surrogate_trainer=None']
-    st = f'{pt}surrogate_trainer.'
-    return opts + [f'{st}pretrained={surrogate}', f'{st}source={job.source}',
-                   f'{st}inner_steps={job.inner_steps}', f'{st}seed={seed}',
-                   f'{st}fit_loss.grad_penalty={job.grad_penalty}']
+    st, ml = f'{pt}surrogate_trainer.', f'{pt}module_loss.'
+    opts += [f'{st}pretrained={surrogate}', f'{st}source={job.source}',
+             f'{st}inner_steps={job.inner_steps}', f'{st}seed={seed}',
+             f'{st}warmup_iters={job.warmup_iters}',
+             f'{st}optimizer.lr={job.surrogate_lr}',
+             f'{st}fit_loss.grad_penalty={job.grad_penalty}',
+             f'{ml}proxy_weight={job.proxy_weight}']
+    feds = job.feds_ramp()
+    if feds:  # the base's feds is None: replace it rather than merge into it
+        opts += [f'{ml}feds._delete_=True'] + [
+            f'{ml}feds.{k}={v}' for k, v in feds.items()]
+    return opts
 
 
 def train_baseline(job: JobConfig) -> str:

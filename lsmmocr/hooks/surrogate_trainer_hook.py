@@ -1,10 +1,11 @@
 """Train h_Φ alongside the recognizer during LS-ED post-tuning."""
-from typing import List, Optional
+from typing import Iterable, Iterator, List, Optional
 
 import torch
 from mmengine.dist import all_reduce, broadcast, get_dist_info, is_distributed
 from mmengine.hooks import Hook
 from mmengine.logging import print_log
+from mmengine.utils import ProgressBar
 from mmengine.model import is_model_wrapper
 from mmocr.registry import HOOKS, MODELS, OPTIMIZERS
 from scipy.stats import spearmanr
@@ -21,6 +22,12 @@ def find_lsed_losses(model: torch.nn.Module) -> List[LSEDModuleLoss]:
     """Every :class:`LSEDModuleLoss` inside ``model`` (unwrapped)."""
     model = model.module if is_model_wrapper(model) else model
     return [m for m in model.modules() if isinstance(m, LSEDModuleLoss)]
+
+
+def _cycle(loader: Iterable) -> Iterator:
+    """Batches of ``loader``, restarted whenever it runs out."""
+    while True:
+        yield from loader
 
 
 @HOOKS.register_module()
@@ -48,6 +55,14 @@ class SurrogateTrainerHook(Hook):
             Defaults to ``SurrogateFitLoss(grad_penalty=0.1)``.
         source (str): ``'global'``, ``'local'`` or ``'local-global'``.
         inner_steps (int): J, Φ steps per recognizer step. Defaults to 1.
+        warmup_iters (int): Φ steps on pairs from ``source`` (the model's own
+            predictions on training batches) before the first
+            recognizer step, so the model's first steps follow a surrogate
+            fitted around its predictions rather than only the global
+            pre-training. The warm-up draws its batches from a separate
+            iterator and restores torch's random state and the model's
+            buffers, so the recognizer starts from the same state and sees
+            the same data stream as without it. Defaults to 0.
         sampler (dict): Keyword arguments of :class:`PairSampler`.
         seed (int): Seed of the pair sampler (plus the rank).
     """
@@ -62,18 +77,22 @@ class SurrogateTrainerHook(Hook):
                                        grad_penalty=0.1),
                  source: str = 'local-global',
                  inner_steps: int = 1,
+                 warmup_iters: int = 0,
                  sampler: dict = dict(),
                  seed: int = 0) -> None:
         if source not in SOURCES:
             raise ValueError(f'source must be one of {SOURCES}, got {source!r}')
         if inner_steps < 0:
             raise ValueError(f'inner_steps must be >= 0, got {inner_steps}')
+        if warmup_iters < 0:
+            raise ValueError(f'warmup_iters must be >= 0, got {warmup_iters}')
         self.surrogate_cfg = dict(surrogate)
         self.pretrained = pretrained
         self.optimizer_cfg = dict(optimizer)
         self.fit_loss = MODELS.build(fit_loss)
         self.source = source
         self.inner_steps = inner_steps
+        self.warmup_iters = warmup_iters
         self.sampler_cfg = dict(sampler)
         self.seed = seed
         self.steps = 0
@@ -111,7 +130,40 @@ class SurrogateTrainerHook(Hook):
         for loss in self.losses:
             loss.attach_surrogate(self.surrogate)
 
+    def before_train(self, runner) -> None:
+        # A resumed run (or one continuing a post-tuned checkpoint) is warm.
+        if self.warmup_iters and self.steps == 0 and runner.iter == 0:
+            self._warm_up(runner)
+
+    def _warm_up(self, runner) -> None:
+        # Training-mode forwards, as in post-tuning, so the pairs are alike;
+        # the buffers (BatchNorm statistics) are put back afterwards.
+        model = runner.model.module if is_model_wrapper(
+            runner.model) else runner.model
+        buffers = {k: v.clone() for k, v in model.named_buffers()}
+        batches = _cycle(runner.train_dataloader)
+        bar = ProgressBar(self.warmup_iters)
+        with torch.random.fork_rng(devices=[]):
+            for _ in range(self.warmup_iters):
+                with torch.no_grad():
+                    data = model.data_preprocessor(next(batches), True)
+                    model(**data, mode='loss')
+                out = self._step(self._take_batch())
+                bar.update()
+        for k, v in model.named_buffers():
+            v.copy_(buffers[k])
+        self._log(runner, out)
+        print_log(f'\nLS-ED surrogate warmed up: {self.warmup_iters} local '
+                  f'steps, last |ê-e| {float(out["approx_error"]):.3f}',
+                  logger='current')
+
     # ----------------------------------------------------------- training
+    def _take_batch(self):
+        batch = self.losses[0].last_batch
+        for loss in self.losses:
+            loss.last_batch = None
+        return batch
+
     def _step(self, batch) -> dict:
         device = next(self.surrogate.parameters()).device
         pairs = self.sampler.sample(self.source, batch.gt_indexes, batch.probs)
@@ -129,11 +181,9 @@ class SurrogateTrainerHook(Hook):
 
     def after_train_iter(self, runner, batch_idx: int, data_batch=None,
                          outputs: Optional[dict] = None) -> None:
-        batch = self.losses[0].last_batch
+        batch = self._take_batch()
         if batch is None:
             return
-        for loss in self.losses:
-            loss.last_batch = None
         for _ in range(self.inner_steps):
             out = self._step(batch)
         self.steps += 1
