@@ -3,6 +3,7 @@ import json
 
 import numpy as np
 import pytest
+from conftest import CONFIGS
 
 from lsmmocr.datasets import SynthTextGenerator, read_charset
 from lsmmocr.datasets.fonts import split_families
@@ -55,3 +56,27 @@ def test_unknown_split_and_family_are_named():
         gen.sample('dev', 0)
     with pytest.raises(KeyError, match='comic-sans'):
         SynthTextGenerator(CHARSET, test_families=['comic-sans'])
+
+
+def test_online_dataset_serves_the_written_samples(synth_root):
+    """Sample i rendered on the fly is the i-th written sample (up to JPEG),
+    through MMOCR's own CRNN pipeline (grey) and ConcatDataset."""
+    from mmengine.config import Config
+    from mmocr.registry import DATASETS
+    cfg = Config.fromfile(
+        str(CONFIGS / 'textrecog/crnn/crnn_mini-vgg_synth_online.py'))
+    online = dict(cfg.synth_online_train, num_samples=16, max_len=8)
+    on_disk = dict(type='OCRDataset', data_root=str(synth_root),
+                   ann_file='textrecog_train.json')
+    sets = [DATASETS.build(dict(type='ConcatDataset', datasets=[d],
+                                pipeline=cfg.train_pipeline))
+            for d in (online, on_disk)]
+    assert len(sets[0]) == 16
+    for i in range(4):
+        a, b = (s[i] for s in sets)
+        assert a['data_samples'].gt_text.item == b['data_samples'].gt_text.item
+        assert a['inputs'].shape == b['inputs'].shape == (1, 32, 100)
+        diff = (a['inputs'].float() - b['inputs'].float()).abs().mean()
+        assert diff < 4, f'sample {i}: mean |online - written| = {diff}'
+    with pytest.raises(ValueError, match='LoadImageFromFile'):
+        DATASETS.build(dict(online, pipeline=[dict(type='Resize', scale=(8, 8))]))
