@@ -5,8 +5,8 @@ import torch
 from mmengine.dist import all_reduce, broadcast, get_dist_info, is_distributed
 from mmengine.hooks import Hook
 from mmengine.logging import print_log
-from mmengine.utils import ProgressBar
 from mmengine.model import is_model_wrapper
+from mmengine.utils import ProgressBar
 from mmocr.registry import HOOKS, MODELS, OPTIMIZERS
 from scipy.stats import spearmanr
 
