@@ -85,13 +85,14 @@ def ensure_data(job: JobConfig) -> None:
                             test=job.num_test), seed=0)
 
 
-def finished_run(work_dir: str, cmd: List[str]) -> Optional[str]:
-    """The final checkpoint of an earlier run of exactly ``cmd``, if any."""
+def finished_run(work_dir: str, run: dict) -> Optional[str]:
+    """The final checkpoint of a finished run in ``work_dir`` (which may have
+    been copied from elsewhere) of the same config and options, if any."""
     try:
-        with open(osp.join(work_dir, 'command.json')) as f:
-            same = json.load(f) == cmd[1:]
+        with open(osp.join(work_dir, 'run.json')) as f:
+            same = json.load(f) == run
         with open(osp.join(work_dir, 'last_checkpoint')) as f:
-            ckpt = f.read().strip()
+            ckpt = osp.join(work_dir, osp.basename(f.read().strip()))
     except FileNotFoundError:
         return None
     return ckpt if same and osp.isfile(ckpt) else None
@@ -99,18 +100,20 @@ def finished_run(work_dir: str, cmd: List[str]) -> Optional[str]:
 
 def train(cfg: str, work_dir: str, options: List[str]) -> str:
     """Run ``tools/train.py`` and return the final checkpoint path; a run
-    already finished in ``work_dir`` with the same command is reused."""
+    already finished in ``work_dir`` with the same config and options is
+    reused."""
+    run = dict(config=cfg, options=options)
+    done = finished_run(work_dir, run)
+    if done:
+        print(f'reusing {done} (same config and options)', flush=True)
+        return done
     cmd = [sys.executable, osp.join(REPO, 'tools/train.py'),
            osp.join(REPO, cfg), '--work-dir', work_dir, '--cfg-options',
            *options]
-    done = finished_run(work_dir, cmd)
-    if done:
-        print(f'reusing {done} (same command)', flush=True)
-        return done
     print('$', ' '.join(cmd), flush=True)
     os.makedirs(work_dir, exist_ok=True)
-    with open(osp.join(work_dir, 'command.json'), 'w') as f:
-        json.dump(cmd[1:], f)
+    with open(osp.join(work_dir, 'run.json'), 'w') as f:
+        json.dump(run, f)
     with open(osp.join(work_dir, 'stdout.log'), 'w') as log:
         proc = subprocess.run(cmd, stdout=log, stderr=subprocess.STDOUT)
     if proc.returncode != 0:
