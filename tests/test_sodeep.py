@@ -12,7 +12,7 @@ from mmocr.registry import MODELS
 from scipy.stats import rankdata, spearmanr
 
 import lsmmocr  # noqa: F401  (registration)
-from lsmmocr.losses import average_precision, recall_at_k, spearman_loss
+from lsmmocr.losses import average_precision, soft_recall_at_k, spearman_loss
 from lsmmocr.ranking import (DISTRIBUTIONS, SoDeepSorter, fidelity_by_distribution,
                              held_out_scores, load_sorter, sample_scores, train_sorter)
 from lsmmocr.ranking.sorter_data import exact_ranks
@@ -218,7 +218,7 @@ def test_ap_and_recall_formulas_with_exact_ranks():
     pushed = torch.where(pos, scores, scores.min() - 1)
     rank_pos = 1 + 11 * exact_ranks(pushed, descending=True)
     ap = average_precision(rank, rank_pos, pos)
-    recall = recall_at_k(rank, pos, ks=(1, 3), tau=1e-3)
+    recall = soft_recall_at_k(rank, pos, ks=(1, 3), tau=1e-3)
     for q in range(5):
         order = scores[q].argsort(descending=True)
         hits = pos[q][order].float()

@@ -29,7 +29,7 @@ def spearman_loss(r_hat: torch.Tensor, r: torch.Tensor) -> torch.Tensor:
     return 6 * (n - 1) / (n + 1) * (r_hat - r).pow(2).mean(-1)
 
 
-def recall_at_k(rank: torch.Tensor, positives: torch.Tensor,
+def soft_recall_at_k(rank: torch.Tensor, positives: torch.Tensor,
                 ks: Sequence[int], tau: float) -> torch.Tensor:
     """Soft recall at each ``k``, ``(Q, n) -> (Q, len(ks))``.
 
@@ -208,7 +208,7 @@ def _push_down(scores: torch.Tensor, mask: torch.Tensor) -> torch.Tensor:
 
 @MODELS.register_module()
 class SoDeepRecallLoss(_RetrievalLoss):
-    """``1 − mean_k R̃@k`` with the sorter's ranks (:func:`recall_at_k`).
+    """``1 − mean_k R̃@k`` with the sorter's ranks (:func:`soft_recall_at_k`).
 
     Args:
         sorter (str or SoDeepSorter): Checkpoint path or sorter; its ``n`` is
@@ -230,7 +230,7 @@ class SoDeepRecallLoss(_RetrievalLoss):
 
     def query_loss(self, scores: torch.Tensor,
                    positives: torch.Tensor) -> torch.Tensor:
-        recall = recall_at_k(self.ranks(scores), positives, self.ks, self.tau)
+        recall = soft_recall_at_k(self.ranks(scores), positives, self.ks, self.tau)
         return 1 - recall.mean(-1)
 
 
