@@ -32,12 +32,21 @@ VARIANTS: Dict[str, Dict] = {
     'warmup': dict(warmup_iters=200),
     'proxy': dict(proxy_weight=1.0),
     'feds': dict(feds='1,3'),
+    'frozen': dict(inner_steps=0),
     'lr3e-5': dict(lr=3e-5),
     'phi-lr1e-3': dict(surrogate_lr=1e-3),
     'lambda0.1': dict(grad_penalty=0.1),
     'local': dict(source='local'),
     'global': dict(source='global'),
 }
+
+
+# Settings the control run depends on: a variant changing one trains its own.
+CONTROL_FIELDS = ('lr', 'posttune_iters', 'batch_size', 'model',
+                  'baseline_checkpoint')
+# Settings the global pre-training of h_Φ depends on.
+SURROGATE_FIELDS = ('grad_penalty', 'surrogate_iters', 'surrogate_batch_size',
+                    'model')
 
 
 def link(src: str, dst: str) -> None:
@@ -76,10 +85,11 @@ def main() -> None:
     for name in args.variants:
         job = JobConfig(**dict(shared, **VARIANTS[name]),
                         work_dir=osp.join(args.work_dir, name))
-        for seed in args.seeds:  # the first variant's control is everyone's
-            link(osp.join(first, f'seed{seed}', 'control'),
-                 osp.join(job.work_dir, f'seed{seed}', 'control'))
-        if 'grad_penalty' not in VARIANTS[name]:  # same pre-training
+        if not set(VARIANTS[name]) & set(CONTROL_FIELDS):
+            for seed in args.seeds:  # the first variant's control is shared
+                link(osp.join(first, f'seed{seed}', 'control'),
+                     osp.join(job.work_dir, f'seed{seed}', 'control'))
+        if not set(VARIANTS[name]) & set(SURROGATE_FIELDS):
             link(osp.join(first, 'surrogate.pth'),
                  osp.join(job.work_dir, 'surrogate.pth'))
         summary = run(job)['summary']
