@@ -21,7 +21,7 @@ post_tune = dict(
         surrogate=dict(type='EditDistanceEmbedding'),
         pretrained=None,  # from tools/train_surrogate.py (global pre-training)
         optimizer=dict(type='Adam', lr=1e-4),
-        fit_loss=dict(type='SurrogateFitLoss', grad_penalty=0.1),
+        fit_loss=dict(type='SurrogateFitLoss', grad_penalty=0.0),  # λ
         source='local-global',
         inner_steps=1,
     ),

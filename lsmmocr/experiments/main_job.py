@@ -51,15 +51,15 @@ class JobConfig:
     baseline_checkpoint: str = ''
     baseline_iters: int = 3000
     posttune_iters: int = 300
-    surrogate_iters: int = 300
-    surrogate_batch_size: int = 128
+    surrogate_iters: int = 3000
+    surrogate_batch_size: int = 256
     batch_size: int = 16
     lr: float = 1e-4
     inner_steps: int = 1
     warmup_iters: int = 0
     surrogate_lr: float = 1e-4
     source: str = 'local-global'
-    grad_penalty: float = 0.1
+    grad_penalty: float = 0.0
     proxy_weight: float = 0.0
     feds: str = ''  # 'LOWER,UPPER': FEDS ramp on |ê - e|; empty: off
 

@@ -52,7 +52,7 @@ class SurrogateTrainerHook(Hook):
             ``tools/train_surrogate.py`` (global pre-training).
         optimizer (dict): Φ's optimizer. Defaults to Adam, lr 1e-4.
         fit_loss (dict): The surrogate objective.
-            Defaults to ``SurrogateFitLoss(grad_penalty=0.1)``.
+            Defaults to ``SurrogateFitLoss(grad_penalty=0)``.
         source (str): ``'global'``, ``'local'`` or ``'local-global'``.
         inner_steps (int): J, Φ steps per recognizer step. Defaults to 1.
         warmup_iters (int): Φ steps on pairs from ``source`` (the model's own
@@ -74,7 +74,7 @@ class SurrogateTrainerHook(Hook):
                  pretrained: Optional[str] = None,
                  optimizer: dict = dict(type='Adam', lr=1e-4),
                  fit_loss: dict = dict(type='SurrogateFitLoss',
-                                       grad_penalty=0.1),
+                                       grad_penalty=0.0),
                  source: str = 'local-global',
                  inner_steps: int = 1,
                  warmup_iters: int = 0,

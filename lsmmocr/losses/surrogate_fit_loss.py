@@ -15,13 +15,16 @@ class SurrogateFitLoss(nn.Module):
     the recognizer receives neither vanishing nor exploding signal from ê.
 
     Args:
-        grad_penalty (float): λ. The paper's value is not known; 0.1 keeps
-            the penalty an order below the approximation term at the start of
-            training (measured in ``benchmarks/surrogate_fidelity.py``).
-            Defaults to 0.1.
+        grad_penalty (float): λ. The paper's value is not known. Measured
+            (``benchmarks/surrogate_fidelity.py``, CRNN layout, 2000 × 256
+            global pairs): λ = 0.1 held-out abs(ê − e) 3.59, Spearman 0.763;
+            λ = 0 1.82, 0.918 in 0.4 × the time (no double backward). With an
+            adaptive optimizer on the recognizer the gradient's scale matters
+            little, so the default is 0; the norm is still reported.
+            Defaults to 0.
     """
 
-    def __init__(self, grad_penalty: float = 0.1) -> None:
+    def __init__(self, grad_penalty: float = 0.0) -> None:
         super().__init__()
         if grad_penalty < 0:
             raise ValueError(f'grad_penalty must be >= 0, got {grad_penalty}')
