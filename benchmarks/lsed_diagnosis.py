@@ -36,6 +36,7 @@ VARIANTS: Dict[str, Dict] = {
     'lr3e-5': dict(lr=3e-5),
     'phi-lr1e-3': dict(surrogate_lr=1e-3),
     'lambda0.1': dict(grad_penalty=0.1),
+    'edits4': dict(max_edits=4),
     'local': dict(source='local'),
     'global': dict(source='global'),
 }
@@ -46,7 +47,7 @@ CONTROL_FIELDS = ('lr', 'posttune_iters', 'batch_size', 'model',
                   'baseline_checkpoint')
 # Settings the global pre-training of h_Φ depends on.
 SURROGATE_FIELDS = ('grad_penalty', 'surrogate_iters', 'surrogate_batch_size',
-                    'model')
+                    'max_edits', 'model')
 
 
 def link(src: str, dst: str) -> None:

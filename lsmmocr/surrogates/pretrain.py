@@ -26,8 +26,9 @@ def surrogate_spec(cfg: Config) -> dict:
     """The layout and hook settings of a post-tuning config.
 
     Returns:
-        dict: ``layout`` (:class:`SequenceLayout`), ``surrogate`` (h_Φ config)
-        and ``fit_loss`` (objective config), as post-tuning will use them.
+        dict: ``layout`` (:class:`SequenceLayout`), ``surrogate`` (h_Φ
+        config), ``fit_loss`` (objective config) and ``sampler``
+        (:class:`PairSampler` keyword arguments), as post-tuning will use them.
     """
     from ..engine.post_tune_runner import apply_post_tune
     from ..hooks.surrogate_trainer_hook import find_lsed_losses
@@ -42,7 +43,8 @@ def surrogate_spec(cfg: Config) -> dict:
     return dict(layout=losses[0].layout,
                 surrogate=dict(hook.get('surrogate',
                                         dict(type='EditDistanceEmbedding'))),
-                fit_loss=dict(hook.get('fit_loss', dict(type='SurrogateFitLoss'))))
+                fit_loss=dict(hook.get('fit_loss', dict(type='SurrogateFitLoss'))),
+                sampler=dict(hook.get('sampler', {})))
 
 
 class TextSource:
@@ -141,7 +143,7 @@ def pretrain_surrogate(spec: dict,
     optim = torch.optim.Adam(surrogate.parameters(), lr=lr)
     sched = torch.optim.lr_scheduler.CosineAnnealingLR(optim, T_max=iters)
     texts = TextSource(layout, seed)
-    sampler = PairSampler(layout, seed=seed)
+    sampler = PairSampler(layout, seed=seed, **spec.get('sampler', {}))
     start = 0
     if resume and osp.isfile(out):
         state = torch.load(out, map_location=device, weights_only=False)
