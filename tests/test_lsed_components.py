@@ -198,6 +198,10 @@ def test_fit_loss_penalises_gradient_norm():
     plain = SurrogateFitLoss(0.0)(sur, pairs.z, pairs.y, pairs.e)
     pen = SurrogateFitLoss(10.0)(sur, pairs.z, pairs.y, pairs.e)
     assert torch.isclose(plain['loss'], plain['approx_error'])
+    # Without the diagnostic (λ = 0) the loss is the same, no extra backward.
+    light = SurrogateFitLoss(0.0)(sur, pairs.z, pairs.y, pairs.e,
+                                  with_grad_norm=False)
+    assert 'grad_norm' not in light and torch.equal(light['loss'], plain['loss'])
     expected = plain['approx_error'] + 10 * (
         torch.autograd.grad(sur.distance(pairs.z.requires_grad_(), pairs.y).sum(),
                             pairs.z)[0].flatten(1).norm(dim=1) - 1).pow(2).mean()

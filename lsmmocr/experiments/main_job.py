@@ -45,12 +45,12 @@ class JobConfig:
     work_dir: str = 'work_dirs/main_job'
     data_root: str = 'data/synth'
     seeds: List[int] = field(default_factory=lambda: [0])
-    num_train: int = 8000
+    num_train: int = 4000
     num_val: int = 200
-    num_test: int = 1000
+    num_test: int = 500
     baseline_checkpoint: str = ''
     baseline_iters: int = 3000
-    posttune_iters: int = 300
+    posttune_iters: int = 150
     surrogate_iters: int = 3000
     surrogate_batch_size: int = 256
     batch_size: int = 16

@@ -31,14 +31,18 @@ class SurrogateFitLoss(nn.Module):
         self.grad_penalty = grad_penalty
 
     def forward(self, surrogate: nn.Module, z: torch.Tensor, y: torch.Tensor,
-                e: torch.Tensor) -> Dict[str, torch.Tensor]:
+                e: torch.Tensor,
+                with_grad_norm: bool = True) -> Dict[str, torch.Tensor]:
         """Return ``loss`` (to minimise over Φ) and detached diagnostics:
-        ``approx_error`` (mean |ê − e|), ``grad_norm`` (mean ‖∇_z ê‖₂) and
-        ``e_hat`` (per pair)."""
-        z = z.detach().requires_grad_(True)
+        ``approx_error`` (mean |ê − e|), ``e_hat`` (per pair) and, if
+        ``with_grad_norm`` or λ > 0, ``grad_norm`` (mean ‖∇_z ê‖₂; an extra
+        backward pass when λ = 0)."""
+        z = z.detach().requires_grad_(with_grad_norm or self.grad_penalty > 0)
         e_hat = surrogate.distance(z, y)
         approx = (e_hat - e).abs().mean()
-        # The gradient norm is also a diagnostic when λ = 0: keep the graph.
+        out = dict(approx_error=approx.detach(), e_hat=e_hat.detach())
+        if not z.requires_grad:
+            return dict(out, loss=approx)
         grad = torch.autograd.grad(
             e_hat.sum(), z, create_graph=self.grad_penalty > 0,
             retain_graph=True)[0]
@@ -46,6 +50,4 @@ class SurrogateFitLoss(nn.Module):
         loss = approx
         if self.grad_penalty > 0:
             loss = loss + self.grad_penalty * (grad_norm - 1).pow(2).mean()
-        return dict(loss=loss, approx_error=approx.detach(),
-                    grad_norm=grad_norm.detach().mean(),
-                    e_hat=e_hat.detach())
+        return dict(out, loss=loss, grad_norm=grad_norm.detach().mean())

@@ -165,15 +165,16 @@ def pretrain_surrogate(spec: dict,
     bar = ProgressBar(iters - start) if iters > start else None
     for it in range(start, iters):
         pairs = sampler.global_pairs(texts.sample(batch_size))
+        saving = (it + 1) % save_every == 0 or it + 1 == iters
         res = fit_loss(surrogate, pairs.z.to(device), pairs.y.to(device),
-                       pairs.e.to(device))
+                       pairs.e.to(device), with_grad_norm=saving)
         optim.zero_grad()
         res['loss'].backward()
         optim.step()
         sched.step()
         if bar is not None:
             bar.update()
-        if (it + 1) % save_every == 0 or it + 1 == iters:
+        if saving:
             save(it + 1)
             log(f'\niter {it + 1}: |ê-e| {float(res["approx_error"]):.3f}, '
                 f'‖∇ê‖ {float(res["grad_norm"]):.3f}')
