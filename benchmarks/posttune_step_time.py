@@ -2,7 +2,7 @@
 
 One LS-ED step = the recognizer's forward/backward/update on ê plus the
 surrogate trainer's ``inner_steps`` Φ updates (pair sampling, edit-distance
-labels, the fit loss with its gradient penalty). The peer is the same
+labels, the fit loss and its gradient-norm diagnostic). The peer is the same
 recognizer's step on its own proxy loss (CTC or CE). Prints seconds per step
 and the ratio, for CRNN (CTC) and one attention model.
 """

@@ -10,7 +10,7 @@ from mmengine.utils import ProgressBar
 from mmocr.registry import HOOKS, MODELS, OPTIMIZERS
 from scipy.stats import spearmanr
 
-from ..losses.lsed_module_loss import LSEDModuleLoss
+from ..losses.lsed_module_loss import LSEDBatch, LSEDModuleLoss
 from ..surrogates.checkpoint import (build_surrogate, check_compatible,
                                      load_surrogate_file, surrogate_state)
 from ..surrogates.pair_sampler import SOURCES, PairSampler
@@ -158,13 +158,14 @@ class SurrogateTrainerHook(Hook):
                   logger='current')
 
     # ----------------------------------------------------------- training
-    def _take_batch(self):
+    def _take_batch(self) -> Optional[LSEDBatch]:
+        """The last forward's predictions, taken (a batch is used once)."""
         batch = self.losses[0].last_batch
         for loss in self.losses:
             loss.last_batch = None
         return batch
 
-    def _step(self, batch) -> dict:
+    def _step(self, batch: LSEDBatch) -> dict:
         device = next(self.surrogate.parameters()).device
         pairs = self.sampler.sample(self.source, batch.gt_indexes, batch.probs)
         out = self.fit_loss(self.surrogate, pairs.z.to(device),
