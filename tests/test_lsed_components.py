@@ -208,3 +208,29 @@ def test_fit_loss_penalises_gradient_norm():
     assert torch.isclose(pen['loss'], expected, rtol=1e-4)
     pen['loss'].backward()
     assert all(torch.isfinite(p.grad).all() for p in sur.parameters())
+
+
+def test_pretraining_is_seeded_and_resumes_exactly(tmp_path):
+    from lsmmocr.surrogates.pretrain import pretrain_surrogate
+    spec = dict(layout=SequenceLayout(ctc_dict(), 'ctc', 26),
+                surrogate=dict(type='EditDistanceEmbedding'),
+                fit_loss=dict(type='SurrogateFitLoss'))
+    kw = dict(iters=4, batch_size=8, save_every=2)
+    quiet = dict(kw, log=lambda *a: None)
+    straight = pretrain_surrogate(spec, str(tmp_path / 'a.pth'), **quiet)
+
+    def interrupt_after_first_save(msg: str) -> None:
+        if msg.strip().startswith('iter 2:'):
+            raise KeyboardInterrupt
+
+    torch.manual_seed(123)  # the global generator must not matter
+    with pytest.raises(KeyboardInterrupt):
+        pretrain_surrogate(spec, str(tmp_path / 'b.pth'), **kw,
+                           log=interrupt_after_first_save)
+    resumed = pretrain_surrogate(spec, str(tmp_path / 'b.pth'), resume=True,
+                                 **quiet)
+    a, b = straight.state_dict(), resumed.state_dict()
+    assert all(torch.equal(a[k], b[k]) for k in a)
+    other = pretrain_surrogate(spec, str(tmp_path / 'c.pth'), seed=1,
+                               **quiet).state_dict()
+    assert not all(torch.equal(a[k], other[k]) for k in a)

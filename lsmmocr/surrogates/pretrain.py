@@ -138,7 +138,9 @@ def pretrain_surrogate(spec: dict,
     Adam with a cosine-decayed learning rate from ``lr``.
     """
     layout = spec['layout']
-    surrogate = build_surrogate(spec['surrogate'], layout).to(device)
+    with torch.random.fork_rng(devices=[]):  # initial Φ fixed by ``seed``
+        torch.manual_seed(seed)
+        surrogate = build_surrogate(spec['surrogate'], layout).to(device)
     fit_loss = MODELS.build(spec['fit_loss'])
     optim = torch.optim.Adam(surrogate.parameters(), lr=lr)
     sched = torch.optim.lr_scheduler.CosineAnnealingLR(optim, T_max=iters)
