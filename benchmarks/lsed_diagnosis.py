@@ -31,6 +31,8 @@ VARIANTS: Dict[str, Dict] = {
     'j4': dict(inner_steps=4),
     'warmup': dict(warmup_iters=200),
     'proxy': dict(proxy_weight=1.0),
+    'online': dict(posttune_data='online'),
+    'online-proxy': dict(posttune_data='online', proxy_weight=1.0),
     'feds': dict(feds='1,3'),
     'frozen': dict(inner_steps=0),
     'lr3e-5': dict(lr=3e-5),
@@ -44,7 +46,7 @@ VARIANTS: Dict[str, Dict] = {
 
 # Settings the control run depends on: a variant changing one trains its own.
 CONTROL_FIELDS = ('lr', 'posttune_iters', 'batch_size', 'model',
-                  'baseline_checkpoint')
+                  'baseline_checkpoint', 'posttune_data')
 # Settings the global pre-training of h_Φ depends on.
 SURROGATE_FIELDS = ('grad_penalty', 'surrogate_iters', 'surrogate_batch_size',
                     'max_edits', 'model')

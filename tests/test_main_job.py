@@ -20,3 +20,21 @@ def test_main_job_writes_a_finite_report(tmp_path):
     assert '| lsed |' in md and 'vs control' in md
     assert (work / 'seed0' / 'curves.png').stat().st_size > 1000
     assert (work / 'surrogate_scatter.png').stat().st_size > 1000
+    # Again, post-tuning on batches rendered on the fly: the finished baseline
+    # is reused, control and LS-ED (other config) are trained anew.
+    proc = run_tool(['tools/main_job.py', '--preset', 'quick', '--work-dir',
+                     str(work), '--data-root', str(tmp_path / 'data'),
+                     '--posttune-data', 'online'], REPO, timeout=900)
+    assert 'baseline: reusing' in proc.stdout
+    assert proc.stdout.count('crnn_mini-vgg_lsed_synth_online.py') == 2
+    online = json.loads((work / 'report.json').read_text())
+    assert online['settings']['posttune_data'] == 'online'
+    assert math.isfinite(online['summary']['ted_change_vs_control'][0])
+
+
+def test_unknown_posttune_data_is_named():
+    from lsmmocr.experiments.main_job import JobConfig
+    with pytest.raises(ValueError, match="'tape'"):
+        JobConfig(posttune_data='tape').posttune_config()
+    with pytest.raises(ValueError, match="'nrtr'"):
+        JobConfig(model='nrtr', posttune_data='online').posttune_config()

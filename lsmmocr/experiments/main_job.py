@@ -34,6 +34,9 @@ MODELS = {
     'nrtr': ('configs/textrecog/nrtr/nrtr_modality-transform_synth.py',
              'configs/textrecog/nrtr/nrtr_modality-transform_lsed_synth.py'),
 }
+# Post-tuning on synthetic text rendered on the fly (``--posttune-data online``).
+ONLINE_POSTTUNE = {
+    'crnn': 'configs/textrecog/crnn/crnn_mini-vgg_lsed_synth_online.py'}
 METRICS = ('word_acc', 'total_edit_distance', 'ned_gt', '1-N.E.D', 'cer')
 RUNS = ('baseline', 'control', 'lsed')
 
@@ -63,6 +66,18 @@ class JobConfig:
     max_edits: int = 0  # most random edits in global pairs; 0: the layout's capacity
     proxy_weight: float = 0.0
     feds: str = ''  # 'LOWER,UPPER': FEDS ramp on |ê - e|; empty: off
+    posttune_data: str = 'disk'  # 'online': fresh rendered batches
+
+    def posttune_config(self) -> str:
+        """The post-tuning config for ``model`` and ``posttune_data``."""
+        if self.posttune_data == 'disk':
+            return MODELS[self.model][1]
+        if self.posttune_data == 'online' and self.model in ONLINE_POSTTUNE:
+            return ONLINE_POSTTUNE[self.model]
+        raise ValueError(
+            f'posttune_data must be "disk" or "online" (models '
+            f'{sorted(ONLINE_POSTTUNE)}), got {self.posttune_data!r} for '
+            f'{self.model!r}')
 
     def feds_ramp(self) -> Optional[Dict[str, float]]:
         """``feds`` as the loss's ``dict(lower, upper)``, or None."""
@@ -186,7 +201,7 @@ def train_baseline(job: JobConfig) -> str:
 
 def pretrain(job: JobConfig) -> Dict:
     """Globally pre-train h_Φ once; its held-out fidelity and scatter plot."""
-    spec = surrogate_spec(Config.fromfile(osp.join(REPO, MODELS[job.model][1])))
+    spec = surrogate_spec(Config.fromfile(osp.join(REPO, job.posttune_config())))
     spec['fit_loss']['grad_penalty'] = job.grad_penalty
     spec['sampler']['max_edits'] = job.max_edits or None
     path = osp.join(job.work_dir, 'surrogate.pth')
@@ -214,7 +229,7 @@ def run_seed(job: JobConfig, seed: int, baseline: str,
     root = osp.join(job.work_dir, f'seed{seed}')
     ckpts = {'baseline': baseline}
     for name, sur in (('control', None), ('lsed', surrogate)):
-        ckpts[name] = train(MODELS[job.model][1], osp.join(root, name),
+        ckpts[name] = train(job.posttune_config(), osp.join(root, name),
                             posttune_options(job, seed, baseline, sur))
     plot_curves({n: osp.join(root, n) for n in ('control', 'lsed')},
                 ['loss', 'lsed_approx_error'], osp.join(root, 'curves.png'))
