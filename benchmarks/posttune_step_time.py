@@ -18,7 +18,7 @@ import lsmmocr  # noqa: F401
 from lsmmocr.datasets import make_synth_dataset
 from lsmmocr.engine import PostTuneRunner
 from lsmmocr.hooks import SurrogateTrainerHook
-from lsmmocr.utils import mmocr_dict_file
+from lsmmocr.utils import mmocr_dict_file, train_on_synth_split
 
 REPO = osp.dirname(osp.dirname(osp.abspath(__file__)))
 MODELS = dict(
@@ -30,14 +30,9 @@ MODELS = dict(
 
 def build(cfg_path: str, data_root: str, work_dir: str, batch_size: int,
           lsed: bool):
-    cfg = Config.fromfile(osp.join(REPO, cfg_path))
-    cfg.train_dataloader.update(batch_size=batch_size, num_workers=0,
-                                persistent_workers=False)
-    cfg.train_dataloader['dataset'] = dict(
-        type='OCRDataset', data_root=data_root,
-        ann_file='textrecog_train.json', pipeline=cfg.train_pipeline)
-    cfg.update(work_dir=work_dir, val_dataloader=None, val_cfg=None,
-               val_evaluator=None, load_from=None)
+    cfg = train_on_synth_split(Config.fromfile(osp.join(REPO, cfg_path)),
+                               data_root, batch_size)
+    cfg.update(work_dir=work_dir, load_from=None)
     if not lsed:
         cfg.merge_from_dict({'post_tune.module_loss': None,
                              'post_tune.surrogate_trainer': None})

@@ -39,23 +39,14 @@ def run_tool(args: List[str], cwd: Path,
     return proc
 
 
-def synth_dataset(root: Path, split: str, pipeline) -> dict:
-    return dict(type='OCRDataset', data_root=str(root),
-                ann_file=f'textrecog_{split}.json', pipeline=pipeline,
-                test_mode=split != 'train')
-
-
 def tiny_cfg(cfg_path: str, synth_root: Path, work_dir: Path, iters: int = 2,
              batch_size: int = 2, **overrides):
     """A post-tuning config on the tiny generated data: ``iters`` iterations,
     no validation, no worker processes, a fixed seed."""
     from mmengine.config import Config
-    cfg = Config.fromfile(cfg_path)
-    cfg.train_dataloader.update(
-        batch_size=batch_size, num_workers=0, persistent_workers=False)
-    # Assignment replaces (ConfigDict.update would merge into ConcatDataset).
-    cfg.train_dataloader['dataset'] = synth_dataset(synth_root, 'train',
-                                                    cfg.train_pipeline)
+
+    from lsmmocr.utils import train_on_synth_split
+    cfg = train_on_synth_split(Config.fromfile(cfg_path), synth_root, batch_size)
     # merge_from_dict keeps the base's `_delete_` markers (ConfigDict.merge
     # would drop them).
     over = 'post_tune.overrides.'
@@ -65,7 +56,6 @@ def tiny_cfg(cfg_path: str, synth_root: Path, work_dir: Path, iters: int = 2,
         over + 'default_hooks.checkpoint.interval': iters,
         'default_hooks.logger.interval': 1,
     })
-    cfg.update(work_dir=str(work_dir), val_dataloader=None, val_cfg=None,
-               val_evaluator=None, randomness=dict(seed=0), load_from=None)
+    cfg.update(work_dir=str(work_dir), randomness=dict(seed=0), load_from=None)
     cfg.merge_from_dict(overrides)
     return cfg
