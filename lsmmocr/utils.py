@@ -26,16 +26,15 @@ def load_config(path: str, cfg_options: Optional[dict] = None) -> Config:
     return cfg
 
 
-def train_on_synth_split(cfg: Config, data_root: str, batch_size: int,
-                         split: str = 'train') -> Config:
-    """Point ``cfg``'s training at one split of a synthetic set written by
-    ``tools/make_synth_data.py``, in-process data loading, no validation
+def train_on_synth_split(cfg: Config, data_root: str, batch_size: int) -> Config:
+    """Point ``cfg``'s training at the train split of a synthetic set written
+    by ``tools/make_synth_data.py``, in-process data loading, no validation
     (for tests and benchmarks that run a few steps)."""
     cfg.train_dataloader.update(batch_size=batch_size, num_workers=0,
                                 persistent_workers=False)
     # Assignment replaces (ConfigDict.update would merge into ConcatDataset).
     cfg.train_dataloader['dataset'] = dict(
         type='OCRDataset', data_root=str(data_root),
-        ann_file=f'textrecog_{split}.json', pipeline=cfg.train_pipeline)
+        ann_file='textrecog_train.json', pipeline=cfg.train_pipeline)
     cfg.update(val_dataloader=None, val_cfg=None, val_evaluator=None)
     return cfg
