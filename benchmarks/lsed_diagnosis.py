@@ -99,7 +99,7 @@ def main() -> None:
         fit = [local_fit(osp.join(job.work_dir, f'seed{s}', 'lsed'))
                for s in args.seeds]
         ted, acc = summary['lsed']['total_edit_distance'], summary['lsed']['word_acc']
-        change = summary['ted_change_vs_control']
+        change = summary['ted_change_vs_control']['lsed']
         rows.append(
             f'| {name} | {json.dumps(VARIANTS[name])} | {ted[0]:.0f} ± {ted[1]:.0f} '
             f'| {acc[0]:.3f} | {100 * change[0]:+.1f} % | '

@@ -12,24 +12,28 @@ def test_main_job_writes_a_finite_report(tmp_path):
     run_tool(['tools/main_job.py', '--preset', 'quick', '--work-dir', str(work),
               '--data-root', str(tmp_path / 'data')], REPO, timeout=900)
     report = json.loads((work / 'report.json').read_text())
-    for run in ('baseline', 'control', 'lsed'):
+    for run in ('baseline', 'control', 'lsed', 'expected_risk'):
         for metric, (mean, std) in report['summary'][run].items():
             assert math.isfinite(mean) and math.isfinite(std), (run, metric)
-    assert math.isfinite(report['summary']['ted_change_vs_control'][0])
+    changes = report['summary']['ted_change_vs_control']
+    assert set(changes) == {'lsed', 'expected_risk'}
+    assert all(math.isfinite(mean) for mean, _ in changes.values())
+    assert math.isfinite(report['summary']['lsed_vs_expected_risk'][0])
     md = (work / 'report.md').read_text()
-    assert '| lsed |' in md and 'vs control' in md
+    assert '| lsed |' in md and '| expected_risk |' in md
+    assert 'lsed vs control' in md and 'lsed vs expected_risk' in md
     assert (work / 'seed0' / 'curves.png').stat().st_size > 1000
     assert (work / 'surrogate_scatter.png').stat().st_size > 1000
     # Again, post-tuning on batches rendered on the fly: the finished baseline
-    # is reused, control and LS-ED (other config) are trained anew.
+    # is reused, the three arms (other config) are trained anew.
     proc = run_tool(['tools/main_job.py', '--preset', 'quick', '--work-dir',
                      str(work), '--data-root', str(tmp_path / 'data'),
                      '--posttune-data', 'online'], REPO, timeout=900)
     assert 'baseline: reusing' in proc.stdout
-    assert proc.stdout.count('crnn_mini-vgg_lsed_synth_online.py') == 2
+    assert proc.stdout.count('crnn_mini-vgg_lsed_synth_online.py') == 3
     online = json.loads((work / 'report.json').read_text())
     assert online['settings']['posttune_data'] == 'online'
-    assert math.isfinite(online['summary']['ted_change_vs_control'][0])
+    assert math.isfinite(online['summary']['ted_change_vs_control']['lsed'][0])
 
 
 def test_unknown_posttune_data_is_named():

@@ -1,15 +1,16 @@
 """The main job: a recognizer post-tuned with LS-ED against the same recognizer
-post-tuned with its own proxy loss for the same time, on built-in synthetic
-data (generated if missing), evaluated on a test split in unseen fonts.
+post-tuned with its own proxy loss (control) and with the expected edit
+distance (expected risk) for the same time, on built-in synthetic data
+(generated if missing), evaluated on a test split in unseen fonts.
 
 Writes <work-dir>/report.md and report.json (table: word accuracy, total edit
-distance, NED both ways, CER, relative change vs control),
+distance, NED both ways, CER, relative changes vs control),
 surrogate_scatter.png (ê vs e) and, per seed, curves.png (training curves).
 """
 import argparse
 from dataclasses import fields
 
-from lsmmocr.experiments.main_job import MODELS, JobConfig, run
+from lsmmocr.experiments.main_job import ARMS, MODELS, JobConfig, run
 
 PRESETS = {
     # Tiny sizes for tests: minutes become seconds.
@@ -34,6 +35,9 @@ def parse_args() -> JobConfig:
         flag = '--' + f.name.replace('_', '-')
         if f.name == 'seeds':
             parser.add_argument(flag, type=int, nargs='+')
+        elif f.name == 'arms':
+            parser.add_argument(flag, nargs='+', choices=ARMS,
+                                help='post-tuning arms (default: all)')
         else:
             parser.add_argument(flag, type=type(f.default))
     args = vars(parser.parse_args())

@@ -2,10 +2,11 @@
 
 Train a recognizer with its proxy loss until it reads (or take
 ``baseline_checkpoint``) and pre-train the surrogate on global pairs, both once
-and shared by the seeds; then, per seed, post-tune the baseline twice with the
-same schedule and iterations -- *control* (proxy loss) and *LS-ED*
-(local-global) -- and evaluate baseline, control and LS-ED on the unseen-font
-test split. The seeds therefore measure the spread of post-tuning. Every training run
+and shared by the seeds; then, per seed, post-tune the baseline three times
+with the same schedule and iterations -- *control* (proxy loss), *LS-ED*
+(local-global) and *expected risk* (the sampled expected edit distance,
+:class:`ExpectedRiskModuleLoss`) -- and evaluate all on the unseen-font test
+split. The seeds therefore measure the spread of post-tuning. Every training run
 is a subprocess of ``tools/train.py``, as a user would run it.
 """
 import json
@@ -38,7 +39,8 @@ MODELS = {
 ONLINE_POSTTUNE = {
     'crnn': 'configs/textrecog/crnn/crnn_mini-vgg_lsed_synth_online.py'}
 METRICS = ('word_acc', 'total_edit_distance', 'ned_gt', '1-N.E.D', 'cer')
-RUNS = ('baseline', 'control', 'lsed')
+RUNS = ('baseline', 'control', 'lsed', 'expected_risk')
+ARMS = RUNS[1:]
 
 
 @dataclass
@@ -67,6 +69,12 @@ class JobConfig:
     proxy_weight: float = 0.0
     feds: str = ''  # 'LOWER,UPPER': FEDS ramp on |ê - e|; empty: off
     posttune_data: str = 'disk'  # 'online': fresh rendered batches
+    expected_weight: float = 0.0  # surrogate label: (1-w) greedy ED + w E[ED]
+    logit_grad: str = 'softmax'  # 'mirror': MirrorSoftmax
+    lookahead: str = ''  # 'S1,S2': look-ahead local pairs at these steps
+    risk_samples: int = 8  # expected-risk arm: decodings per image
+    risk_baseline: str = 'mean'  # expected-risk arm: 'mean' or 'greedy'
+    arms: List[str] = field(default_factory=lambda: list(ARMS))
 
     def posttune_config(self) -> str:
         """The post-tuning config for ``model`` and ``posttune_data``."""
@@ -81,7 +89,8 @@ class JobConfig:
 
     def sampler_cfg(self) -> Dict[str, Optional[int]]:
         """:class:`PairSampler` settings, for pre-training and post-tuning."""
-        return dict(max_edits=self.max_edits or None)
+        return dict(max_edits=self.max_edits or None,
+                    expected_weight=self.expected_weight)
 
     def feds_ramp(self) -> Optional[Dict[str, float]]:
         """``feds`` as the loss's ``dict(lower, upper)``, or None."""
@@ -159,8 +168,9 @@ def common_options(job: JobConfig, seed: int, iters: int) -> List[str]:
             f'default_hooks.checkpoint.interval={iters}']
 
 
-def posttune_options(job: JobConfig, seed: int, baseline: str,
-                     surrogate: Optional[str]) -> List[str]:
+def posttune_options(job: JobConfig, seed: int, baseline: str, arm: str,
+                     surrogate: Optional[str] = None) -> List[str]:
+    """``--cfg-options`` of one post-tuning arm (see :data:`ARMS`)."""
     pt = 'post_tune.'
     opts = common_options(job, seed, job.posttune_iters) + [
         f'load_from={baseline}',
@@ -169,16 +179,25 @@ def posttune_options(job: JobConfig, seed: int, baseline: str,
         f'{pt}overrides.default_hooks.checkpoint.interval={job.posttune_iters}',
         f'{pt}overrides.optim_wrapper.optimizer.lr={job.lr}',
         'default_hooks.logger.interval=10']
-    if surrogate is None:  # control: same schedule, proxy loss, no hook
-        return opts + [f'{pt}module_loss=None', f'{pt}surrogate_trainer=None']
     st, ml = f'{pt}surrogate_trainer.', f'{pt}module_loss.'
+    if arm == 'control':  # same schedule, proxy loss, no hook
+        return opts + [f'{pt}module_loss=None', f'{pt}surrogate_trainer=None']
+    if arm == 'expected_risk':
+        return opts + [f'{pt}surrogate_trainer=None',
+                       f'{ml}type=ExpectedRiskModuleLoss', f'{ml}feds=None',
+                       f'{ml}num_samples={job.risk_samples}',
+                       f'{ml}baseline={job.risk_baseline}',
+                       f'{ml}proxy_weight={job.proxy_weight}']
     opts += [f'{st}pretrained={surrogate}', f'{st}source={job.source}',
              f'{st}inner_steps={job.inner_steps}', f'{st}seed={seed}',
              f'{st}warmup_iters={job.warmup_iters}',
              f'{st}optimizer.lr={job.surrogate_lr}',
              f'{st}fit_loss.grad_penalty={job.grad_penalty}']
     opts += [f'{st}sampler.{k}={v}' for k, v in job.sampler_cfg().items()]
-    opts += [f'{ml}proxy_weight={job.proxy_weight}']
+    opts += [f'{ml}proxy_weight={job.proxy_weight}',
+             f'{ml}logit_grad={job.logit_grad}']
+    if job.lookahead:
+        opts += [f'{st}lookahead_steps=[{job.lookahead}]']
     feds = job.feds_ramp()
     if feds:  # the base's feds is None: replace it rather than merge into it
         opts += [f'{ml}feds._delete_=True'] + [
@@ -227,14 +246,15 @@ def pretrain(job: JobConfig) -> Dict:
 
 def run_seed(job: JobConfig, seed: int, baseline: str,
              surrogate: str) -> Dict[str, Dict[str, float]]:
-    """Control and LS-ED post-tuning for one seed, and the evaluations."""
+    """Each arm's post-tuning for one seed, and the evaluations."""
     root = osp.join(job.work_dir, f'seed{seed}')
     ckpts = {'baseline': baseline}
-    for name, sur in (('control', None), ('lsed', surrogate)):
-        ckpts[name] = train(job.posttune_config(), osp.join(root, name),
-                            posttune_options(job, seed, baseline, sur))
-    plot_curves({n: osp.join(root, n) for n in ('control', 'lsed')},
-                ['loss', 'lsed_approx_error'], osp.join(root, 'curves.png'))
+    for arm in job.arms:
+        ckpts[arm] = train(job.posttune_config(), osp.join(root, arm),
+                           posttune_options(job, seed, baseline, arm, surrogate))
+    plot_curves({n: osp.join(root, n) for n in job.arms},
+                ['loss', 'lsed_approx_error', 'lsed_exploit_rate'],
+                osp.join(root, 'curves.png'))
     results = {name: evaluate(job, ckpt, osp.join(root, f'eval_{name}'))
                for name, ckpt in ckpts.items()}
     with open(osp.join(root, 'results.json'), 'w') as f:
@@ -242,17 +262,28 @@ def run_seed(job: JobConfig, seed: int, baseline: str,
     return results
 
 
+def _ted_change(per_seed: Dict[int, Dict], run: str, ref: str):
+    """Mean and std over seeds of ``run``'s relative TED change vs ``ref``."""
+    rel = [(r[run]['total_edit_distance'] - r[ref]['total_edit_distance'])
+           / max(r[ref]['total_edit_distance'], 1) for r in per_seed.values()]
+    return float(np.mean(rel)), float(np.std(rel))
+
+
 def summarize(per_seed: Dict[int, Dict]) -> Dict:
-    """Mean and std over seeds, and LS-ED's relative change vs control."""
+    """Mean and std over seeds of each run's metrics, and the relative TED
+    changes: every arm vs the control, LS-ED vs expected risk."""
+    runs = [r for r in RUNS if r in next(iter(per_seed.values()))]
     out = {}
-    for run in RUNS:
+    for run in runs:
         vals = {m: [r[run][m] for r in per_seed.values()] for m in METRICS}
         out[run] = {m: (float(np.mean(v)), float(np.std(v)))
                     for m, v in vals.items()}
-    rel = [(r['lsed']['total_edit_distance'] - r['control']['total_edit_distance'])
-           / max(r['control']['total_edit_distance'], 1)
-           for r in per_seed.values()]
-    out['ted_change_vs_control'] = (float(np.mean(rel)), float(np.std(rel)))
+    out['ted_change_vs_control'] = {
+        run: _ted_change(per_seed, run, 'control')
+        for run in runs if run not in ('baseline', 'control')}
+    if {'lsed', 'expected_risk'} <= set(runs):
+        out['lsed_vs_expected_risk'] = _ted_change(per_seed, 'lsed',
+                                                   'expected_risk')
     return out
 
 
@@ -260,16 +291,22 @@ def markdown(job: JobConfig, summary: Dict) -> str:
     n = len(job.seeds)
     head = ('| run | word acc | total ED | NED (ED/len gt) | 1-N.E.D | CER |\n'
             '|---|---|---|---|---|---|\n')
+    runs = [r for r in RUNS if r in summary]
     rows = ''.join(
         f'| {run} | ' + ' | '.join(
             f'{summary[run][m][0]:.4g} ± {summary[run][m][1]:.2g}'
-            for m in METRICS) + ' |\n' for run in RUNS)
-    mean, std = summary['ted_change_vs_control']
+            for m in METRICS) + ' |\n' for run in runs)
+    changes = ''.join(
+        f'- {run} vs control: {100 * mean:+.1f} % ± {100 * std:.1f} %\n'
+        for run, (mean, std) in summary['ted_change_vs_control'].items())
+    if 'lsed_vs_expected_risk' in summary:
+        mean, std = summary['lsed_vs_expected_risk']
+        changes += (f'- lsed vs expected_risk: {100 * mean:+.1f} % ± '
+                    f'{100 * std:.1f} %\n')
     sur = summary['surrogate']
     return (f'# Main job: {job.model}, {n} seed(s) {job.seeds}\n\n'
             f'Unseen-font test split, mean ± std over seeds.\n\n{head}{rows}\n'
-            f'LS-ED total edit distance vs control: {100 * mean:+.1f} % '
-            f'± {100 * std:.1f} % (negative is better).\n\n'
+            f'Total edit distance change (negative is better):\n\n{changes}\n'
             f'Pre-trained surrogate on 1000 held-out pairs: |ê-e| '
             f'{sur["mae"]:.3f} (pairs with ED <= 3: {sur["mae_ed_le3"]:.3f}), '
             f'Spearman {sur["spearman"]:.3f}, Kendall '

@@ -1,5 +1,6 @@
 """Train h_Φ alongside the recognizer during LS-ED post-tuning."""
-from typing import Iterable, Iterator, List, Optional
+from contextlib import contextmanager
+from typing import Iterable, Iterator, List, Optional, Sequence
 
 import torch
 from mmengine.dist import all_reduce, broadcast, get_dist_info, is_distributed
@@ -10,10 +11,11 @@ from mmengine.utils import ProgressBar
 from mmocr.registry import HOOKS, MODELS, OPTIMIZERS
 from scipy.stats import spearmanr
 
-from ..losses.lsed_module_loss import LSEDBatch, LSEDModuleLoss
+from ..losses.lsed_module_loss import LSEDBatch, LSEDModuleLoss, frozen
+from ..metrics.edit_distance import edit_distances
 from ..surrogates.checkpoint import (build_surrogate, check_compatible,
                                      load_surrogate_file, surrogate_state)
-from ..surrogates.pair_sampler import SOURCES, PairSampler
+from ..surrogates.pair_sampler import SOURCES, Pairs, PairSampler
 
 CKPT_KEY = 'lsed_surrogate'
 
@@ -28,6 +30,34 @@ def _cycle(loader: Iterable) -> Iterator:
     """Batches of ``loader``, restarted whenever it runs out."""
     while True:
         yield from loader
+
+
+def _unwrap(model: torch.nn.Module) -> torch.nn.Module:
+    return model.module if is_model_wrapper(model) else model
+
+
+@contextmanager
+def side_effect_free(model: torch.nn.Module) -> Iterator[None]:
+    """Forward passes inside leave no trace on training: torch's random state
+    and the model's buffers (BatchNorm statistics) are restored."""
+    buffers = {k: v.clone() for k, v in model.named_buffers()}
+    with torch.random.fork_rng(devices=[]):
+        yield
+    for k, v in model.named_buffers():
+        v.copy_(buffers[k])
+
+
+def lookahead(surrogate: torch.nn.Module, probs: torch.Tensor,
+              y: torch.Tensor, step_sizes: Sequence[float]) -> torch.Tensor:
+    """``probs`` moved along the normalised −∇ê over the logits (log-probs)
+    by each of ``step_sizes``: where the recognizer's next step takes its
+    predictions. ``(len(step_sizes) * N, T, C)``."""
+    logits = probs.clamp_min(1e-8).log().requires_grad_(True)
+    with frozen(surrogate):
+        e_hat = surrogate.distance(logits.softmax(-1), y)
+    grad = torch.autograd.grad(e_hat.sum(), logits)[0]
+    d = grad / grad.flatten(1).norm(dim=1).clamp_min(1e-12)[:, None, None]
+    return torch.cat([(logits - s * d).softmax(-1) for s in step_sizes]).detach()
 
 
 @HOOKS.register_module()
@@ -63,6 +93,16 @@ class SurrogateTrainerHook(Hook):
             iterator and restores torch's random state and the model's
             buffers, so the recognizer starts from the same state and sees
             the same data stream as without it. Defaults to 0.
+        lookahead_steps (sequence of float): Also fit Φ on *look-ahead*
+            local pairs: the batch's predictions moved along −∇ê (logit
+            steps of these L2 norms per sample), labelled with their true
+            distances, so Φ is corrected exactly where the recognizer's next
+            step would exploit it. Defaults to none.
+        monitor_interval (int): Every this many iterations, forward the
+            batch again after the recognizer's step (side-effect free) and
+            log ``train/lsed_exploit_rate``: the share of monitored steps
+            after which ê on the batch fell while its true total edit
+            distance rose. 0 disables it. Defaults to 1.
         sampler (dict): Keyword arguments of :class:`PairSampler`.
         seed (int): Seed of the pair sampler (plus the rank).
     """
@@ -78,6 +118,8 @@ class SurrogateTrainerHook(Hook):
                  source: str = 'local-global',
                  inner_steps: int = 1,
                  warmup_iters: int = 0,
+                 lookahead_steps: Sequence[float] = (),
+                 monitor_interval: int = 1,
                  sampler: dict = dict(),
                  seed: int = 0) -> None:
         if source not in SOURCES:
@@ -86,6 +128,9 @@ class SurrogateTrainerHook(Hook):
             raise ValueError(f'inner_steps must be >= 0, got {inner_steps}')
         if warmup_iters < 0:
             raise ValueError(f'warmup_iters must be >= 0, got {warmup_iters}')
+        if monitor_interval < 0:
+            raise ValueError(
+                f'monitor_interval must be >= 0, got {monitor_interval}')
         self.surrogate_cfg = dict(surrogate)
         self.pretrained = pretrained
         self.optimizer_cfg = dict(optimizer)
@@ -93,6 +138,9 @@ class SurrogateTrainerHook(Hook):
         self.source = source
         self.inner_steps = inner_steps
         self.warmup_iters = warmup_iters
+        self.lookahead_steps = tuple(lookahead_steps)
+        self.monitor_interval = monitor_interval
+        self.exploited = self.monitored = 0
         self.sampler_cfg = dict(sampler)
         self.seed = seed
         self.steps = 0
@@ -136,22 +184,17 @@ class SurrogateTrainerHook(Hook):
             self._warm_up(runner)
 
     def _warm_up(self, runner) -> None:
-        # Training-mode forwards, as in post-tuning, so the pairs are alike;
-        # the buffers (BatchNorm statistics) are put back afterwards.
-        model = runner.model.module if is_model_wrapper(
-            runner.model) else runner.model
-        buffers = {k: v.clone() for k, v in model.named_buffers()}
+        # Training-mode forwards, as in post-tuning, so the pairs are alike.
+        model = _unwrap(runner.model)
         batches = _cycle(runner.train_dataloader)
         bar = ProgressBar(self.warmup_iters)
-        with torch.random.fork_rng(devices=[]):
+        with side_effect_free(model):
             for _ in range(self.warmup_iters):
                 with torch.no_grad():
                     data = model.data_preprocessor(next(batches), True)
                     model(**data, mode='loss')
                 out = self._step(self._take_batch())
                 bar.update()
-        for k, v in model.named_buffers():
-            v.copy_(buffers[k])
         self._log(runner, out)
         print_log(f'\nLS-ED surrogate warmed up: {self.warmup_iters} local '
                   f'steps, last |ê-e| {float(out["approx_error"]):.3f}',
@@ -165,9 +208,21 @@ class SurrogateTrainerHook(Hook):
             loss.last_batch = None
         return batch
 
+    def _pairs(self, batch: LSEDBatch) -> Pairs:
+        pairs = self.sampler.sample(self.source, batch.gt_indexes, batch.probs)
+        if not self.lookahead_steps:
+            return pairs
+        lay, device = self.layout, next(self.surrogate.parameters()).device
+        y = lay.one_hot(lay.target_indexes(batch.gt_indexes)).to(device)
+        ahead = lookahead(self.surrogate, batch.probs.to(device), y,
+                          self.lookahead_steps)
+        k = len(self.lookahead_steps)
+        return Pairs.cat([pairs, self.sampler.labelled(
+            ahead, list(batch.gt_indexes) * k)])
+
     def _step(self, batch: LSEDBatch) -> dict:
         device = next(self.surrogate.parameters()).device
-        pairs = self.sampler.sample(self.source, batch.gt_indexes, batch.probs)
+        pairs = self._pairs(batch)
         out = self.fit_loss(self.surrogate, pairs.z.to(device),
                             pairs.y.to(device), pairs.e.to(device))
         self.optimizer.zero_grad()
@@ -180,11 +235,37 @@ class SurrogateTrainerHook(Hook):
         out['e'] = pairs.e
         return out
 
+    def _distances(self, batch: LSEDBatch):
+        """Total ê (current Φ) and total true edit distance of ``batch``."""
+        lay, device = self.layout, next(self.surrogate.parameters()).device
+        y = lay.one_hot(lay.target_indexes(batch.gt_indexes)).to(device)
+        with torch.no_grad():
+            e_hat = self.surrogate.distance(batch.probs.to(device), y)
+        e = edit_distances(lay.decode(batch.probs), lay.texts(batch.gt_indexes))
+        return float(e_hat.sum()), int(e.sum())
+
+    def _monitor(self, runner, before: LSEDBatch, data_batch) -> None:
+        """Did the recognizer's step lower ê while the true ED rose?"""
+        model = _unwrap(runner.model)
+        with side_effect_free(model), torch.no_grad():
+            model(**model.data_preprocessor(data_batch, True), mode='loss')
+        after = self._take_batch()
+        (e_hat0, e0), (e_hat1, e1) = (self._distances(b) for b in (before, after))
+        self.monitored += 1
+        self.exploited += int(e_hat1 < e_hat0 and e1 > e0)
+        hub = runner.message_hub
+        hub.update_scalar('train/lsed_exploit_rate',
+                          self.exploited / self.monitored)
+        hub.update_scalar('train/lsed_step_ed_change', e1 - e0)
+
     def after_train_iter(self, runner, batch_idx: int, data_batch=None,
                          outputs: Optional[dict] = None) -> None:
         batch = self._take_batch()
         if batch is None:
             return
+        if (self.monitor_interval and data_batch is not None
+                and (runner.iter + 1) % self.monitor_interval == 0):
+            self._monitor(runner, batch, data_batch)
         for _ in range(self.inner_steps):
             out = self._step(batch)
         self.steps += 1
@@ -205,7 +286,8 @@ class SurrogateTrainerHook(Hook):
     def before_save_checkpoint(self, runner, checkpoint: dict) -> None:
         state = surrogate_state(self.surrogate, self.layout, self.surrogate_cfg)
         state.update(optimizer=self.optimizer.state_dict(),
-                     sampler=self.sampler.state_dict(), steps=self.steps)
+                     sampler=self.sampler.state_dict(), steps=self.steps,
+                     monitor=(self.exploited, self.monitored))
         checkpoint[CKPT_KEY] = state
 
     def after_load_checkpoint(self, runner, checkpoint: dict) -> None:
@@ -219,3 +301,4 @@ class SurrogateTrainerHook(Hook):
         self.optimizer.load_state_dict(state['optimizer'])
         self.sampler.load_state_dict(state['sampler'])
         self.steps = state['steps']
+        self.exploited, self.monitored = state.get('monitor', (0, 0))

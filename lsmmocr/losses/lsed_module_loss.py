@@ -6,13 +6,11 @@ from typing import Dict, Iterator, List, Optional, Sequence, Union
 import torch
 import torch.nn as nn
 from mmocr.models.common.dictionary import Dictionary
-from mmocr.models.textrecog.module_losses import (ABIModuleLoss, CEModuleLoss,
-                                                  CTCModuleLoss)
 from mmocr.registry import MODELS
 from mmocr.structures import TextRecogDataSample
 
 from ..metrics.edit_distance import edit_distances
-from ..surrogates.sequence_layout import SequenceLayout
+from .sequence_metric_loss import SequenceMetricLoss
 
 
 @dataclass
@@ -36,27 +34,30 @@ def frozen(module: nn.Module) -> Iterator[None]:
             p.requires_grad_(flag)
 
 
-def layout_for(proxy: nn.Module, max_seq_len: int,
-               ctc_seq_len: Optional[int]) -> SequenceLayout:
-    """The output layout of a decoder trained with ``proxy``."""
-    if isinstance(proxy, CTCModuleLoss):
-        if ctc_seq_len is None:
-            raise ValueError(
-                'LSEDModuleLoss wrapping CTCModuleLoss needs ctc_seq_len, the '
-                'number of frames the decoder outputs (26 for MMOCR\'s CRNN '
-                'at input width 100, 25 for SVTR at 256)')
-        return SequenceLayout(proxy.dictionary, 'ctc', ctc_seq_len)
-    if isinstance(proxy, ABIModuleLoss):  # CE inside, first char ignored
-        return SequenceLayout(proxy.dictionary, 'attention', max_seq_len - 1)
-    if isinstance(proxy, CEModuleLoss):
-        skip = int(proxy.ignore_first_char)
-        return SequenceLayout(proxy.dictionary, 'attention', max_seq_len - skip)
-    raise TypeError(f'LSEDModuleLoss cannot wrap {type(proxy).__name__}: '
-                    'expected CTCModuleLoss, CEModuleLoss or ABIModuleLoss')
+class MirrorSoftmax(torch.autograd.Function):
+    """Softmax forward; backward passes the centred ``∂L/∂p`` to the logits.
+
+    That is mirror descent on each position's probability simplex: the step
+    ``-(g − mean g)`` is the gradient preconditioned by a positive
+    semi-definite matrix, hence still a descent direction for ``L``, but it
+    does not vanish where the softmax saturates (a confidently wrong
+    character), as the softmax Jacobian ``diag(p) − ppᵀ`` makes it.
+    """
+
+    @staticmethod
+    def forward(ctx, logits: torch.Tensor) -> torch.Tensor:
+        return logits.softmax(-1)
+
+    @staticmethod
+    def backward(ctx, grad: torch.Tensor) -> torch.Tensor:
+        return grad - grad.mean(-1, keepdim=True)
+
+
+LOGIT_GRADS = ('softmax', 'mirror')
 
 
 @MODELS.register_module()
-class LSEDModuleLoss(nn.Module):
+class LSEDModuleLoss(SequenceMetricLoss):
     """ê_Φ(z, y) = ‖h_Φ(softmax z) − h_Φ(onehot y)‖₂ as a decoder's loss.
 
     A drop-in ``module_loss`` for MMOCR decoders. It wraps the decoder's own
@@ -70,50 +71,32 @@ class LSEDModuleLoss(nn.Module):
     gradient to Φ (Φ is frozen while the graph is built).
 
     Args:
-        dictionary (dict or Dictionary): Injected by the decoder.
-        max_seq_len (int): Injected by the decoder.
-        proxy (dict): Config of the decoder's original module loss.
-        proxy_weight (float): Weight of the proxy loss terms; 0 drops them.
-            Defaults to 0.
-        loss_weight (float): Weight of ``loss_lsed``. Defaults to 1.
-        ctc_seq_len (int, optional): Frames a CTC decoder outputs.
-        output (str): For ABINet's dict outputs, which prediction to post-tune:
-            ``'fusion'`` (the last fuser, what inference reads) or
-            ``'vision'``. Defaults to ``'fusion'``.
         feds (dict, optional): FEDS filtering (Patel & Matas, ICDAR 2021):
             ``dict(lower=a, upper=b)`` weights each sample by a ramp on the
             surrogate's error ``|ê − e|``: 1 below ``a``, 0 above ``b``,
             linear between. The paper's ramp constants are not known; the
             defaults are not guessed, both must be given.
+        logit_grad (str): How ``∂ê/∂p`` reaches the logits: ``'softmax'``
+            (the exact gradient through the softmax) or ``'mirror'``
+            (:class:`MirrorSoftmax`). Defaults to ``'softmax'``.
+        **kwargs: :class:`SequenceMetricLoss` arguments (``proxy``,
+            ``proxy_weight``, ``loss_weight``, ``ctc_seq_len``, ``output``).
     """
 
     def __init__(self,
                  dictionary: Union[dict, Dictionary],
                  max_seq_len: int = 40,
-                 proxy: Optional[dict] = None,
-                 proxy_weight: float = 0.0,
-                 loss_weight: float = 1.0,
-                 ctc_seq_len: Optional[int] = None,
-                 output: str = 'fusion',
                  feds: Optional[dict] = None,
+                 logit_grad: str = 'softmax',
                  **kwargs) -> None:
-        super().__init__()
-        if proxy is None:
-            raise ValueError('LSEDModuleLoss needs proxy=<the decoder\'s '
-                             'original module_loss config>')
-        if output not in ('fusion', 'vision'):
-            raise ValueError(f"output must be 'fusion' or 'vision', got {output!r}")
+        super().__init__(dictionary, max_seq_len, **kwargs)
+        if logit_grad not in LOGIT_GRADS:
+            raise ValueError(f'logit_grad must be one of {LOGIT_GRADS}, got '
+                             f'{logit_grad!r}')
+        self.logit_grad = logit_grad
         if feds is not None and not 0 <= feds['lower'] < feds['upper']:
             raise ValueError(f'feds needs 0 <= lower < upper, got {feds}')
-        self.proxy = MODELS.build(
-            dict(proxy, dictionary=dictionary, max_seq_len=max_seq_len))
-        self.proxy_weight = proxy_weight
-        self.loss_weight = loss_weight
-        self.output = output
         self.feds = feds
-        self.layout = layout_for(self.proxy, max_seq_len, ctc_seq_len)
-        self.skip_first = isinstance(self.proxy, ABIModuleLoss) or getattr(
-            self.proxy, 'ignore_first_char', False)
         self.last_batch: Optional[LSEDBatch] = None
         object.__setattr__(self, '_surrogate', None)  # not a submodule
 
@@ -128,32 +111,6 @@ class LSEDModuleLoss(nn.Module):
     def attach_surrogate(self, surrogate: nn.Module) -> None:
         """Use ``surrogate`` (owned by the caller) as h_Φ."""
         object.__setattr__(self, '_surrogate', surrogate)
-
-    def get_targets(self, data_samples: Sequence[TextRecogDataSample]
-                    ) -> Sequence[TextRecogDataSample]:
-        """The proxy's targets (``gt_text.indexes`` and, for CE, padded)."""
-        return self.proxy.get_targets(data_samples)
-
-    def _logits(self, outputs: Union[torch.Tensor, Dict]) -> torch.Tensor:
-        if isinstance(outputs, dict):  # ABINet
-            if self.output == 'fusion' and outputs.get('out_fusers'):
-                outputs = outputs['out_fusers'][-1]['logits']
-            else:
-                outputs = outputs['out_vis']['logits']
-        if self.skip_first:
-            outputs = outputs[:, :-1]
-        if outputs.size(1) != self.layout.seq_len:
-            raise ValueError(
-                f'the decoder produced {outputs.size(1)} positions but the '
-                f'LS-ED layout has {self.layout.seq_len}: set ctc_seq_len '
-                '(CTC) or check max_seq_len')
-        bad = ~torch.isfinite(outputs).flatten(1).all(1)
-        if bad.any():
-            raise FloatingPointError(
-                f'LSEDModuleLoss got non-finite logits for {int(bad.sum())} of '
-                f'{len(bad)} samples: the recognizer diverged (lower the '
-                'learning rate or check the checkpoint in load_from)')
-        return outputs
 
     def _feds_weights(self, probs: torch.Tensor, e_hat: torch.Tensor,
                       gt_indexes: List[List[int]]) -> torch.Tensor:
@@ -176,15 +133,11 @@ class LSEDModuleLoss(nn.Module):
             dict: ``loss_lsed`` and, if ``proxy_weight > 0``, the proxy's
             weighted terms.
         """
-        losses = {}
-        if self.proxy_weight > 0:
-            losses = {
-                k: v * self.proxy_weight
-                for k, v in self.proxy(outputs, data_samples).items()
-            }
-        probs = self._logits(outputs).float().softmax(-1)
-        cap = self.layout.capacity
-        gt_indexes = [ds.gt_text.indexes.tolist()[:cap] for ds in data_samples]
+        losses = self.proxy_losses(outputs, data_samples)
+        logits = self.logits(outputs).float()
+        probs = (MirrorSoftmax.apply(logits) if self.logit_grad == 'mirror'
+                 else logits.softmax(-1))
+        gt_indexes = self.gt_indexes(data_samples)
         y = self.layout.one_hot(self.layout.target_indexes(gt_indexes))
         surrogate = self.surrogate
         with frozen(surrogate):

@@ -9,7 +9,9 @@
 
 ``z`` is always a distribution over classes per position, ``y`` the one-hot
 ground truth and ``e`` the true edit distance between the *decoded* ``z`` and
-the target text, computed in one batched rapidfuzz call.
+the target text, computed in one batched rapidfuzz call: the greedy decoding's
+(the paper's label), the expected one under ``z``'s own distribution
+(:mod:`.sampled_decoding`), or a mix (``expected_weight``).
 """
 from dataclasses import dataclass
 from typing import List, Optional, Sequence, Tuple
@@ -18,6 +20,7 @@ import numpy as np
 import torch
 
 from ..metrics.edit_distance import edit_distances
+from .sampled_decoding import expected_edit_distances
 from .sequence_layout import SequenceLayout
 
 SOURCES = ('global', 'local', 'local-global')
@@ -69,6 +72,12 @@ class PairSampler:
         noise (tuple): Range of the Gaussian noise std on log-probabilities of
             local perturbations. Defaults to (0.5, 4.0).
         workers (int): rapidfuzz threads for the labels. Defaults to 1.
+        expected_weight (float): Label ``e = (1 − w)·ED(greedy) + w·E[ED]``,
+            the expectation over ``num_samples`` decodings sampled from ``z``.
+            0 is the paper's label (piecewise constant in ``z``); > 0 makes it
+            smooth. Defaults to 0.
+        num_samples (int): Sampled decodings per pair for ``E[ED]``.
+            Defaults to 16.
     """
 
     def __init__(self,
@@ -78,7 +87,14 @@ class PairSampler:
                  random_frac: float = 0.25,
                  num_perturb: int = 2,
                  noise: Tuple[float, float] = (0.5, 4.0),
-                 workers: int = 1) -> None:
+                 workers: int = 1,
+                 expected_weight: float = 0.0,
+                 num_samples: int = 16) -> None:
+        if not 0 <= expected_weight <= 1:
+            raise ValueError('expected_weight must be in [0, 1], got '
+                             f'{expected_weight}')
+        if num_samples < 1:
+            raise ValueError(f'num_samples must be >= 1, got {num_samples}')
         self.layout = layout
         self.rng = np.random.default_rng(seed)
         self.max_edits = layout.capacity if max_edits is None else max_edits
@@ -86,6 +102,8 @@ class PairSampler:
         self.num_perturb = num_perturb
         self.noise = noise
         self.workers = workers
+        self.expected_weight = expected_weight
+        self.num_samples = num_samples
 
     def state_dict(self) -> dict:
         return dict(rng=self.rng.bit_generator.state)
@@ -95,8 +113,22 @@ class PairSampler:
 
     def _label(self, z: torch.Tensor, gt_texts: Sequence[str],
                y: torch.Tensor) -> Pairs:
-        e = edit_distances(self.layout.decode(z), gt_texts, self.workers)
+        e = edit_distances(self.layout.decode(z), gt_texts,
+                           self.workers).astype(np.float64)
+        w = self.expected_weight
+        if w > 0:
+            gen = torch.Generator().manual_seed(int(self.rng.integers(2**62)))
+            e_exp = expected_edit_distances(self.layout, z, gt_texts,
+                                            self.num_samples, gen, self.workers)
+            e = (1 - w) * e + w * e_exp
         return Pairs(z.float(), y, torch.from_numpy(e).float())
+
+    def labelled(self, z: torch.Tensor,
+                 gt_indexes: Sequence[Sequence[int]]) -> Pairs:
+        """Pairs of the given predictions ``z`` ``(N, T, C)``, labelled."""
+        lay = self.layout
+        y = lay.one_hot(lay.target_indexes(gt_indexes))
+        return self._label(z.detach().float().cpu(), lay.texts(gt_indexes), y)
 
     def global_pairs(self, gt_indexes: Sequence[Sequence[int]]) -> Pairs:
         """One global pair per ground truth."""

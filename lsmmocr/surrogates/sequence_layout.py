@@ -134,8 +134,24 @@ class SequenceLayout:
 
     def decode(self, probs: torch.Tensor) -> List[str]:
         """Texts of ``(N, T, C)`` scores (probabilities or logits)."""
-        return [self.dictionary.idx2str(s)
-                for s in self.decode_indexes(probs.argmax(-1))]
+        return self.decode_rows(probs.argmax(-1))
+
+    def decode_rows(self, rows: torch.Tensor) -> List[str]:
+        """Texts of ``(N, T)`` index rows (e.g. sampled decodings)."""
+        return [self.dictionary.idx2str(s) for s in self.decode_indexes(rows)]
+
+    def sample(self, probs: torch.Tensor, num_samples: int,
+               generator: Optional[torch.Generator] = None) -> torch.Tensor:
+        """``(S, N, T)`` index rows drawn position by position from ``(N, T,
+        C)`` distributions. For CTC the frames are independent given the
+        image, so these are exact samples of the model's alignment
+        distribution; for attention decoders each position is drawn from its
+        teacher-forced distribution (given the ground-truth prefix)."""
+        n, t, c = probs.shape
+        flat = probs.detach().float().reshape(n * t, c).clamp_min(0)
+        draws = torch.multinomial(flat, num_samples, replacement=True,
+                                  generator=generator)
+        return draws.T.reshape(num_samples, n, t)
 
     def texts(self, indexes: Sequence[Sequence[int]]) -> List[str]:
         """Texts of character index lists."""
