@@ -1,6 +1,5 @@
 """Expected edit distance: sampled decodings, the expected-risk loss, smooth
 surrogate labels, and the mirror gradient of LS-ED."""
-import numpy as np
 import pytest
 import torch
 from mmengine.structures import LabelData

@@ -8,7 +8,8 @@ from .sequence_metric_loss import SequenceMetricLoss, layout_for
 from .surrogate_fit_loss import SurrogateFitLoss
 
 __all__ = [
-    'ExpectedRiskModuleLoss', 'LSEDModuleLoss', 'SequenceMetricLoss', 'layout_for', 'SoDeepAPLoss', 'SoDeepRecallLoss',
+    'ExpectedRiskModuleLoss', 'LSEDModuleLoss', 'SequenceMetricLoss', 'layout_for',
+    'SoDeepAPLoss', 'SoDeepRecallLoss',
     'SoDeepSpearmanLoss', 'average_precision', 'soft_recall_at_k', 'spearman_loss',
     'RecallSurrogateLoss', 'large_batch_backward', 'rs_at_k', 'simix',
     'SurrogateFitLoss'
