@@ -117,3 +117,26 @@ def test_mirror_gradient_is_a_descent_direction_that_does_not_vanish():
     with pytest.raises(ValueError, match='logit_grad'):
         type(soft)(logit_grad='sign', dictionary=ctc_dict(), ctc_seq_len=26,
                    proxy=dict(type='CTCModuleLoss'))
+
+
+def test_forced_alignment_is_the_most_likely_valid_row():
+    import itertools
+    lay = SequenceLayout(ctc_dict(), 'ctc', 5, align_targets=True)
+    gen = torch.Generator().manual_seed(0)
+    texts = ['ab', 'aa', 'a', '', 'abc', 'aaa']
+    idx = lay.indexes(texts)
+    probs = torch.rand(len(texts), 5, lay.num_classes, generator=gen).softmax(-1)
+    rows = lay.forced_alignment(idx, probs)
+    # Brute force over every row of the symbols involved (blank, a, b, c).
+    symbols = [lay.fill_idx, *lay.indexes(['abc'])[0]]
+    for k, text in enumerate(texts):
+        assert lay.decode_rows(rows[k:k + 1]) == [text]
+        best = max((r for r in itertools.product(symbols, repeat=5)
+                    if lay.decode_rows(torch.tensor([r])) == [text]),
+                   key=lambda r: float(probs[k, range(5), list(r)].log().sum()))
+        assert rows[k].tolist() == list(best)
+    # targets(): aligned one-hot rows; canonical rows without align_targets.
+    assert torch.equal(lay.targets(idx, probs), lay.one_hot(rows))
+    lay.align_targets = False
+    assert torch.equal(lay.targets(idx, probs),
+                       lay.one_hot(lay.target_indexes(idx)))

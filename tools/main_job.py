@@ -38,6 +38,9 @@ def parse_args() -> JobConfig:
         elif f.name == 'arms':
             parser.add_argument(flag, nargs='+', choices=ARMS,
                                 help='post-tuning arms (default: all)')
+        elif isinstance(f.default, bool):
+            parser.add_argument(flag, type=lambda v: v.lower() in ('1', 'true'),
+                                metavar='{true,false}')
         else:
             parser.add_argument(flag, type=type(f.default))
     args = vars(parser.parse_args())

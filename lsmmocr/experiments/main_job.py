@@ -23,6 +23,7 @@ from mmengine.config import Config
 from mmengine.runner import Runner
 
 from ..datasets import make_synth_dataset
+from ..surrogates.checkpoint import load_surrogate
 from ..surrogates.pretrain import (fidelity, held_out_pairs, pretrain_surrogate,
                                    surrogate_spec)
 from ..utils import mmocr_dict_file
@@ -54,6 +55,7 @@ class JobConfig:
     num_val: int = 200
     num_test: int = 500
     baseline_checkpoint: str = ''
+    surrogate_checkpoint: str = ''  # a pre-trained h_Φ to use as it is
     baseline_iters: int = 3000
     posttune_iters: int = 150
     surrogate_iters: int = 3000
@@ -70,6 +72,7 @@ class JobConfig:
     feds: str = ''  # 'LOWER,UPPER': FEDS ramp on |ê - e|; empty: off
     posttune_data: str = 'disk'  # 'online': fresh rendered batches
     expected_weight: float = 0.0  # surrogate label: (1-w) greedy ED + w E[ED]
+    align_targets: bool = False  # CTC: truths aligned to the prediction
     logit_grad: str = 'softmax'  # 'mirror': MirrorSoftmax
     lookahead: str = ''  # 'S1,S2': look-ahead local pairs at these steps
     risk_samples: int = 8  # expected-risk arm: decodings per image
@@ -195,7 +198,8 @@ def posttune_options(job: JobConfig, seed: int, baseline: str, arm: str,
              f'{st}fit_loss.grad_penalty={job.grad_penalty}']
     opts += [f'{st}sampler.{k}={v}' for k, v in job.sampler_cfg().items()]
     opts += [f'{ml}proxy_weight={job.proxy_weight}',
-             f'{ml}logit_grad={job.logit_grad}']
+             f'{ml}logit_grad={job.logit_grad}',
+             f'{ml}align_targets={job.align_targets}']
     if job.lookahead:
         opts += [f'{st}lookahead_steps=[{job.lookahead}]']
     feds = job.feds_ramp()
@@ -223,15 +227,23 @@ def train_baseline(job: JobConfig) -> str:
 
 
 def pretrain(job: JobConfig) -> Dict:
-    """Globally pre-train h_Φ once; its held-out fidelity and scatter plot."""
-    spec = surrogate_spec(Config.fromfile(osp.join(REPO, job.posttune_config())))
+    """Globally pre-train h_Φ once (or take ``surrogate_checkpoint``); its
+    held-out fidelity and scatter plot."""
+    cfg = Config.fromfile(osp.join(REPO, job.posttune_config()))
+    cfg.merge_from_dict(
+        {'post_tune.module_loss.align_targets': job.align_targets})
+    spec = surrogate_spec(cfg)
     spec['fit_loss']['grad_penalty'] = job.grad_penalty
     spec['sampler'].update(job.sampler_cfg())
-    path = osp.join(job.work_dir, 'surrogate.pth')
     t0 = time.time()
-    surrogate = pretrain_surrogate(spec, path, iters=job.surrogate_iters,
-                                   batch_size=job.surrogate_batch_size,
-                                   resume=True)
+    if job.surrogate_checkpoint:
+        path = job.surrogate_checkpoint
+        surrogate = load_surrogate(path, spec['layout'])
+    else:
+        path = osp.join(job.work_dir, 'surrogate.pth')
+        surrogate = pretrain_surrogate(spec, path, iters=job.surrogate_iters,
+                                       batch_size=job.surrogate_batch_size,
+                                       resume=True)
     fid = fidelity(surrogate.eval(), held_out_pairs(spec['layout'], 1000, 0))
     scatter_e_hat(fid['e'], fid['e_hat'],
                   osp.join(job.work_dir, 'surrogate_scatter.png'),
@@ -318,6 +330,7 @@ def run(job: JobConfig) -> Dict:
     """Run every seed and write ``report.md`` / ``report.json``."""
     os.environ['LSMMOCR_SYNTH_ROOT'] = osp.abspath(job.data_root)
     job.work_dir = osp.abspath(job.work_dir)
+    os.makedirs(job.work_dir, exist_ok=True)
     ensure_data(job)
     baseline = train_baseline(job)
     surrogate = pretrain(job)

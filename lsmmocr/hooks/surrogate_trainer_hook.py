@@ -212,9 +212,10 @@ class SurrogateTrainerHook(Hook):
         pairs = self.sampler.sample(self.source, batch.gt_indexes, batch.probs)
         if not self.lookahead_steps:
             return pairs
-        lay, device = self.layout, next(self.surrogate.parameters()).device
-        y = lay.one_hot(lay.target_indexes(batch.gt_indexes)).to(device)
-        ahead = lookahead(self.surrogate, batch.probs.to(device), y,
+        device = next(self.surrogate.parameters()).device
+        probs = batch.probs.to(device)
+        ahead = lookahead(self.surrogate, probs,
+                          self.layout.targets(batch.gt_indexes, probs),
                           self.lookahead_steps)
         k = len(self.lookahead_steps)
         return Pairs.cat([pairs, self.sampler.labelled(
@@ -238,9 +239,10 @@ class SurrogateTrainerHook(Hook):
     def _distances(self, batch: LSEDBatch):
         """Total ê (current Φ) and total true edit distance of ``batch``."""
         lay, device = self.layout, next(self.surrogate.parameters()).device
-        y = lay.one_hot(lay.target_indexes(batch.gt_indexes)).to(device)
+        probs = batch.probs.to(device)
         with torch.no_grad():
-            e_hat = self.surrogate.distance(batch.probs.to(device), y)
+            e_hat = self.surrogate.distance(
+                probs, lay.targets(batch.gt_indexes, probs))
         e = edit_distances(lay.decode(batch.probs), lay.texts(batch.gt_indexes))
         return float(e_hat.sum()), int(e.sum())
 

@@ -79,6 +79,12 @@ class LSEDModuleLoss(SequenceMetricLoss):
         logit_grad (str): How ``∂ê/∂p`` reaches the logits: ``'softmax'``
             (the exact gradient through the softmax) or ``'mirror'``
             (:class:`MirrorSoftmax`). Defaults to ``'softmax'``.
+        align_targets (bool): CTC: compare each prediction with its ground
+            truth drawn in the alignment the prediction finds most likely
+            (:meth:`SequenceLayout.forced_alignment`) rather than the
+            canonical one. The surrogate must be trained the same way (the
+            layout's ``align_targets`` is part of its checkpoint).
+            Defaults to False.
         **kwargs: :class:`SequenceMetricLoss` arguments (``proxy``,
             ``proxy_weight``, ``loss_weight``, ``ctc_seq_len``, ``output``).
     """
@@ -88,8 +94,10 @@ class LSEDModuleLoss(SequenceMetricLoss):
                  max_seq_len: int = 40,
                  feds: Optional[dict] = None,
                  logit_grad: str = 'softmax',
+                 align_targets: bool = False,
                  **kwargs) -> None:
         super().__init__(dictionary, max_seq_len, **kwargs)
+        self.layout.align_targets = align_targets and self.layout.mode == 'ctc'
         if logit_grad not in LOGIT_GRADS:
             raise ValueError(f'logit_grad must be one of {LOGIT_GRADS}, got '
                              f'{logit_grad!r}')
@@ -138,10 +146,10 @@ class LSEDModuleLoss(SequenceMetricLoss):
         probs = (MirrorSoftmax.apply(logits) if self.logit_grad == 'mirror'
                  else logits.softmax(-1))
         gt_indexes = self.gt_indexes(data_samples)
-        y = self.layout.one_hot(self.layout.target_indexes(gt_indexes))
+        y = self.layout.targets(gt_indexes, probs.detach())
         surrogate = self.surrogate
         with frozen(surrogate):
-            e_hat = surrogate.distance(probs, y.to(probs.device))
+            e_hat = surrogate.distance(probs, y)
         if self.feds is not None:
             e_hat = e_hat * self._feds_weights(probs, e_hat, gt_indexes)
         losses['loss_lsed'] = self.loss_weight * e_hat.mean()

@@ -25,7 +25,9 @@ def surrogate_state(surrogate: nn.Module, layout: SequenceLayout,
 def check_compatible(state: dict, layout: SequenceLayout,
                      source: Optional[str] = None) -> None:
     """Raise ``ValueError`` if ``state`` was made for another layout."""
-    want, have = layout.meta(), state.get('meta', {})
+    # Checkpoints from before ``align_targets`` existed used canonical rows.
+    want, have = layout.meta(), dict(dict(align_targets=False),
+                                     **state.get('meta', {}))
     diff = {k: (have.get(k), v) for k, v in want.items() if have.get(k) != v}
     if diff:
         lines = '; '.join(f'{k}: checkpoint has {a!r}, model needs {b!r}'

@@ -126,9 +126,8 @@ class PairSampler:
     def labelled(self, z: torch.Tensor,
                  gt_indexes: Sequence[Sequence[int]]) -> Pairs:
         """Pairs of the given predictions ``z`` ``(N, T, C)``, labelled."""
-        lay = self.layout
-        y = lay.one_hot(lay.target_indexes(gt_indexes))
-        return self._label(z.detach().float().cpu(), lay.texts(gt_indexes), y)
+        lay, z = self.layout, z.detach().float().cpu()
+        return self._label(z, lay.texts(gt_indexes), lay.targets(gt_indexes, z))
 
     def global_pairs(self, gt_indexes: Sequence[Sequence[int]]) -> Pairs:
         """One global pair per ground truth."""
@@ -142,8 +141,8 @@ class PairSampler:
                 k = int(rng.integers(self.max_edits + 1))
                 preds.append(random_edits(idx, k, lay.char_indexes,
                                           lay.capacity, rng))
-        y = lay.one_hot(lay.target_indexes(gt_indexes))
-        return self._label(lay.render(preds, rng), lay.texts(gt_indexes), y)
+        z = lay.render(preds, rng)
+        return self._label(z, lay.texts(gt_indexes), lay.targets(gt_indexes, z))
 
     def local_pairs(self, probs: torch.Tensor,
                     gt_indexes: Sequence[Sequence[int]]) -> Pairs:
@@ -159,10 +158,9 @@ class PairSampler:
             gauss = torch.from_numpy(self.rng.standard_normal(logp.shape))
             copies.append(((logp + sigma.float() * gauss.float()) /
                            temp.float()).softmax(-1))
-        y = lay.one_hot(lay.target_indexes(gt_indexes))
         reps = len(copies)
-        return self._label(torch.cat(copies), lay.texts(gt_indexes) * reps,
-                           y.repeat(reps, 1, 1))
+        z, gts = torch.cat(copies), list(gt_indexes) * reps
+        return self._label(z, lay.texts(gts), lay.targets(gts, z))
 
     def sample(self, source: str, gt_indexes: Sequence[Sequence[int]],
                probs: Optional[torch.Tensor] = None) -> Pairs:

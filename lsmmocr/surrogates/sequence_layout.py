@@ -17,6 +17,13 @@ target text. This module is the one place that knows both layouts:
 
 Texts longer than the layout holds are truncated, as MMOCR's CE and CTC losses
 truncate their targets.
+
+A CTC text has many valid rows (alignments), all at edit distance 0 from each
+other. With ``align_targets=True`` the ground truth of a prediction is drawn
+in the alignment that prediction finds most likely (Viterbi forced alignment,
+as CTC's own best path): the truth as the model would write it, so the
+direction from ``z`` to ``y`` changes the wrong frames, not where correct
+characters sit.
 """
 from typing import List, Optional, Sequence
 
@@ -37,19 +44,24 @@ class SequenceLayout:
         seq_len (int): Number of output positions ``T`` the surrogate sees.
         ignore_indexes (sequence of int, optional): Indexes decoding skips.
             Defaults to the padding index (MMOCR postprocessors' default).
+        align_targets (bool): CTC only: :meth:`targets` draws each ground
+            truth in the alignment its prediction finds most likely, instead
+            of the canonical one. Defaults to False.
     """
 
     def __init__(self,
                  dictionary: Dictionary,
                  mode: str,
                  seq_len: int,
-                 ignore_indexes: Optional[Sequence[int]] = None) -> None:
+                 ignore_indexes: Optional[Sequence[int]] = None,
+                 align_targets: bool = False) -> None:
         if mode not in MODES:
             raise ValueError(f'mode must be one of {MODES}, got {mode!r}')
         if seq_len < 1:
             raise ValueError(f'seq_len must be >= 1, got {seq_len}')
         self.dictionary = dictionary
         self.mode = mode
+        self.align_targets = align_targets and mode == 'ctc'
         self.seq_len = seq_len
         self.num_classes = dictionary.num_classes
         if mode == 'ctc':
@@ -83,7 +95,8 @@ class SequenceLayout:
         """What a surrogate trained for this layout must match."""
         return dict(mode=self.mode, seq_len=self.seq_len,
                     num_classes=self.num_classes,
-                    chars=''.join(self.dictionary.dict))
+                    chars=''.join(self.dictionary.dict),
+                    align_targets=self.align_targets)
 
     # ----------------------------------------------------------- indexes
     def indexes(self, texts: Sequence[str]) -> List[List[int]]:
@@ -106,6 +119,57 @@ class SequenceLayout:
     def target_indexes(self, indexes: Sequence[Sequence[int]]) -> torch.Tensor:
         """Ground-truth rows ``(N, T)`` for character index lists."""
         return torch.tensor([self._row(i) for i in indexes], dtype=torch.long)
+
+    def targets(self, indexes: Sequence[Sequence[int]],
+                probs: torch.Tensor) -> torch.Tensor:
+        """One-hot ground truths ``(N, T, C)`` for the predictions ``probs``:
+        aligned to them (:meth:`forced_alignment`) if ``align_targets``, else
+        the canonical rows."""
+        if self.align_targets:
+            rows = self.forced_alignment(indexes, probs)
+        else:
+            rows = self.target_indexes(indexes)
+        return self.one_hot(rows).to(probs.device)
+
+    def forced_alignment(self, indexes: Sequence[Sequence[int]],
+                         probs: torch.Tensor) -> torch.Tensor:
+        """The most likely CTC row ``(N, T)`` of each text under ``probs``
+        (Viterbi over the blank-interleaved labels). A text that no row of
+        ``T`` frames can hold keeps its canonical (truncated) row."""
+        canon = self.target_indexes(indexes)
+        logp = probs.detach().float().cpu().clamp_min(1e-30).log()
+        n, t = canon.shape
+        lengths = torch.tensor([len(i) for i in indexes])
+        states = 2 * int(lengths.max()) + 1 if n else 1
+        ext = torch.full((n, states), self.fill_idx, dtype=torch.long)
+        for k, idx in enumerate(indexes):
+            if idx:
+                ext[k, 1:2 * len(idx):2] = torch.as_tensor(list(idx))
+        emit = logp.gather(2, ext[:, None, :].expand(n, t, states))
+        skip = torch.zeros(n, states, dtype=torch.bool)
+        skip[:, 2:] = (ext[:, 2:] != self.fill_idx) & (ext[:, 2:] != ext[:, :-2])
+        neg = torch.tensor(float('-inf'))
+        alpha = torch.full((n, states), neg)
+        alpha[:, :2] = emit[:, 0, :2]
+        back = torch.zeros(n, t, states, dtype=torch.long)
+        for step in range(1, t):
+            stay = alpha
+            one = torch.cat([torch.full((n, 1), neg), alpha[:, :-1]], 1)
+            two = torch.cat([torch.full((n, 2), neg), alpha[:, :-2]], 1)
+            two = torch.where(skip, two, neg)
+            best, arg = torch.stack([stay, one, two]).max(0)
+            alpha, back[:, step] = best + emit[:, step], arg
+        last = 2 * lengths
+        ends = torch.stack([alpha.gather(1, last[:, None])[:, 0],
+                            alpha.gather(1, (last - 1).clamp_min(0)[:, None])[:, 0]])
+        ends[1, lengths == 0] = neg
+        best, pick = ends.max(0)
+        state = last - pick
+        rows = torch.empty(n, t, dtype=torch.long)
+        for step in range(t - 1, -1, -1):
+            rows[:, step] = ext.gather(1, state[:, None])[:, 0]
+            state = state - back[:, step].gather(1, state[:, None])[:, 0]
+        return torch.where(torch.isfinite(best)[:, None], rows, canon)
 
     def one_hot(self, target_indexes: torch.Tensor) -> torch.Tensor:
         """``(N, T)`` indexes to ``(N, T, C)`` float one-hot."""
