@@ -41,6 +41,12 @@ VARIANTS: Dict[str, Dict] = {
     'edits4': dict(max_edits=4),
     'local': dict(source='local'),
     'global': dict(source='global'),
+    # Issue "LS-ED must beat its control": one change each.
+    'align': dict(align_targets=True),
+    'mirror': dict(logit_grad='mirror'),
+    'expected': dict(expected_weight=1.0),
+    'expected-mix': dict(expected_weight=0.5),
+    'lookahead': dict(lookahead='1,2,4'),
 }
 
 
@@ -49,7 +55,8 @@ CONTROL_FIELDS = ('lr', 'posttune_iters', 'batch_size', 'model',
                   'baseline_checkpoint', 'posttune_data')
 # Settings the global pre-training of h_Φ depends on.
 SURROGATE_FIELDS = ('grad_penalty', 'surrogate_iters', 'surrogate_batch_size',
-                    'max_edits', 'model')
+                    'max_edits', 'model', 'expected_weight', 'align_targets',
+                    'surrogate_checkpoint')
 
 
 def link(src: str, dst: str) -> None:
@@ -87,7 +94,8 @@ def main() -> None:
     rows: List[str] = []
     for name in args.variants:
         job = JobConfig(**dict(shared, **VARIANTS[name]),
-                        work_dir=osp.join(args.work_dir, name))
+                        work_dir=osp.join(args.work_dir, name),
+                        arms=['control', 'lsed'])
         if not set(VARIANTS[name]) & set(CONTROL_FIELDS):
             for seed in args.seeds:  # the first variant's control is shared
                 link(osp.join(first, f'seed{seed}', 'control'),

@@ -107,3 +107,56 @@ def test_warm_up_fits_phi_before_the_first_step_and_keeps_the_data(
     assert_same_state(warm.at_start['model'], warm.at_first_step['model'])
     # ... and the recognizer saw the same batches as without warm-up.
     assert warm.texts == cold.texts and len(warm.texts) == 3
+
+
+def post_tune_final(synth_root, work_dir, **options):
+    """Final recognizer and Φ weights and the message hub of a 3-step run."""
+    from lsmmocr.engine import PostTuneRunner
+    from lsmmocr.hooks import SurrogateTrainerHook
+    cfg = tiny_cfg(CRNN_LSED, synth_root, work_dir, iters=3, **options)
+    runner = PostTuneRunner.from_cfg(cfg)
+    runner.train()
+    hooks = [h for h in runner.hooks if isinstance(h, SurrogateTrainerHook)]
+    phi = hooks[0].surrogate.state_dict() if hooks else None
+    return runner.model.state_dict(), phi, runner.message_hub
+
+
+@pytest.mark.slow
+def test_exploitation_monitor_logs_and_changes_nothing(synth_root, tmp_path):
+    st = 'post_tune.surrogate_trainer.'
+    off = post_tune_final(synth_root, tmp_path / 'off',
+                          **{st + 'monitor_interval': 0})
+    on = post_tune_final(synth_root, tmp_path / 'on',
+                         **{st + 'monitor_interval': 1})
+    assert_same_state(off[0], on[0])
+    assert_same_state(off[1], on[1])
+    rate = on[2].get_scalar('train/lsed_exploit_rate').current()
+    assert 0 <= rate <= 1
+    assert 'train/lsed_exploit_rate' not in off[2].log_scalars
+
+
+@pytest.mark.slow
+def test_lookahead_pairs_change_phi_and_the_recognizer_still_trains(
+        synth_root, tmp_path):
+    st = 'post_tune.surrogate_trainer.'
+    plain = post_tune_final(synth_root, tmp_path / 'plain')
+    ahead = post_tune_final(synth_root, tmp_path / 'ahead',
+                            **{st + 'lookahead_steps': [1.0, 4.0]})
+    assert not all(torch.equal(v, ahead[1][k]) for k, v in plain[1].items())
+    assert all(torch.isfinite(v).all() for v in ahead[0].values()
+               if v.is_floating_point())
+
+
+@pytest.mark.slow
+def test_expected_risk_post_tuning_runs_without_a_surrogate(synth_root,
+                                                            tmp_path):
+    start, _, _ = post_tune_final(synth_root, tmp_path / 'zero',
+                                  **{'post_tune.overrides.train_cfg.max_iters': 1,
+                                     'post_tune.overrides.optim_wrapper.optimizer.lr': 0.0})
+    model, phi, hub = post_tune_final(synth_root, tmp_path / 'risk', **{
+        'post_tune.surrogate_trainer': None,
+        'post_tune.module_loss.type': 'ExpectedRiskModuleLoss'})
+    assert phi is None
+    assert 'train/expected_ed' in hub.log_scalars
+    assert any(not torch.equal(v, start[k]) for k, v in model.items()
+               if v.is_floating_point())

@@ -1,0 +1,72 @@
+"""The gradient-quality instrument on a real MMOCR CRNN and checkpoints."""
+import pytest
+import torch
+from conftest import CONFIGS
+from mmengine.config import Config
+
+from lsmmocr.diagnostics import (RecognizerOutputs, descent_direction, gradient_quality,
+                                 load_instrument, markdown_rows)
+from lsmmocr.surrogates import build_surrogate, surrogate_state
+
+CRNN_LSED = str(CONFIGS / 'textrecog/crnn/crnn_mini-vgg_lsed_synth.py')
+
+
+@pytest.fixture(scope='module')
+def instrument(synth_root, tmp_path_factory):
+    from mmengine.registry import init_default_scope
+    from mmocr.registry import MODELS
+
+    from lsmmocr.engine.post_tune_runner import apply_post_tune
+    from lsmmocr.hooks.surrogate_trainer_hook import find_lsed_losses
+    init_default_scope('mmocr')
+    tmp = tmp_path_factory.mktemp('gq')
+    cfg = Config.fromfile(CRNN_LSED)
+    cfg.test_dataloader.dataset.datasets[0].data_root = str(synth_root)
+    torch.manual_seed(0)
+    model = MODELS.build(apply_post_tune(cfg.copy()).model)
+    torch.save(dict(state_dict=model.state_dict()), tmp / 'crnn.pth')
+    layout = find_lsed_losses(model)[0].layout
+    sur = build_surrogate(dict(type='EditDistanceEmbedding'), layout)
+    torch.save(surrogate_state(sur, layout, dict(type='EditDistanceEmbedding')),
+               tmp / 'sur.pth')
+    return load_instrument(cfg, str(tmp / 'crnn.pth'), str(tmp / 'sur.pth'))
+
+
+def test_descent_directions_are_unit_and_lower_their_loss(instrument):
+    out = instrument['outputs'][0]
+    assert out.logits.shape[1:] == (26, 37) and len(out.data_samples) == 8
+    for name, loss in instrument['losses'].items():
+        if name == 'expected_risk':  # a noisy estimate, not a gradient
+            continue
+        d = descent_direction(loss, out.logits, out.data_samples)
+        assert torch.allclose(d.flatten(1).norm(dim=1), torch.ones(len(d)))
+        before = sum(v for k, v in loss(out.logits, out.data_samples).items()
+                     if k.startswith('loss'))
+        after = sum(v for k, v in loss(out.logits + 1e-2 * d,
+                                       out.data_samples).items()
+                    if k.startswith('loss'))
+        assert after < before, name
+
+
+def test_table_counts_every_crop_and_zero_steps_change_nothing(instrument):
+    res = gradient_quality(instrument['outputs'], instrument['losses'],
+                           step_sizes=(0, 1))
+    assert res['num'] == 8 and 0 <= res['num_wrong'] <= 8
+    assert set(res['ted']) == {'lsed', 'proxy', 'expected_risk', 'random'}
+    assert all(v[0] == res['ted0'] for v in res['ted'].values())
+    assert set(res['cosine']) == {'lsed', 'expected_risk', 'random'}
+    assert markdown_rows('x', res).count('\n') == 3
+
+
+def test_proxy_steps_repair_a_wrong_prediction(instrument):
+    loss = instrument['losses']['proxy']
+    lsed = instrument['losses']['lsed']
+    sample = instrument['outputs'][0].data_samples[:1]
+    lay = lsed.layout
+    truth = lay.one_hot(lay.target_indexes(lsed.gt_indexes(sample)))
+    wrong = truth.roll(1, dims=-1)  # every frame wrong
+    res = gradient_quality([RecognizerOutputs(10 * wrong, sample)],
+                           dict(proxy=loss, lsed=lsed), step_sizes=(200,))
+    assert res['ted0'] > 0 and res['ted']['proxy'][0] < res['ted0']
+    with pytest.raises(KeyError, match='proxy'):
+        gradient_quality([], dict(lsed=lsed))
