@@ -150,9 +150,9 @@ def test_lookahead_pairs_change_phi_and_the_recognizer_still_trains(
 @pytest.mark.slow
 def test_expected_risk_post_tuning_runs_without_a_surrogate(synth_root,
                                                             tmp_path):
-    start, _, _ = post_tune_final(synth_root, tmp_path / 'zero',
-                                  **{'post_tune.overrides.train_cfg.max_iters': 1,
-                                     'post_tune.overrides.optim_wrapper.optimizer.lr': 0.0})
+    over = 'post_tune.overrides.'
+    start, _, _ = post_tune_final(synth_root, tmp_path / 'zero', **{
+        over + 'train_cfg.max_iters': 1, over + 'optim_wrapper.optimizer.lr': 0})
     model, phi, hub = post_tune_final(synth_root, tmp_path / 'risk', **{
         'post_tune.surrogate_trainer': None,
         'post_tune.module_loss.type': 'ExpectedRiskModuleLoss'})
