@@ -53,7 +53,8 @@ def main() -> None:
     results = {}
     for path in args.surrogates:
         lsed = inst['losses']['lsed']
-        lsed.attach_surrogate(load_surrogate(path, lsed.layout).eval())
+        lsed.attach_surrogate(
+            load_surrogate(path, lsed.layout, check_targets=True).eval())
         t0 = time.time()
         res = gradient_quality(inst['outputs'], inst['losses'], args.step_sizes)
         res['seconds'] = time.time() - t0

@@ -28,7 +28,9 @@ def parse_args() -> JobConfig:
     parser.add_argument('--preset', choices=sorted(PRESETS),
                         help='quick (for tests) or long (stronger)')
     parser.add_argument('--model', choices=sorted(MODELS),
-                        help='crnn (CTC, default) or nrtr (attention)')
+                        help='crnn (CTC, default), aster (mini-VGG + BiLSTM + '
+                        'attention decoder, the paper\'s setting in miniature) '
+                        'or nrtr')
     for f in fields(JobConfig):
         if f.name == 'model':
             continue

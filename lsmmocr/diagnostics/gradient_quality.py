@@ -179,7 +179,8 @@ def load_instrument(cfg, checkpoint: str, surrogate: str,
     model = MODELS.build(cfg.model)
     load_checkpoint(model, checkpoint, map_location='cpu', logger='silent')
     lsed = find_lsed_losses(model)[0]
-    lsed.attach_surrogate(load_surrogate(surrogate, lsed.layout).eval())
+    lsed.attach_surrogate(
+        load_surrogate(surrogate, lsed.layout, check_targets=True).eval())
     loader_cfg = cfg[f'{split}_dataloader'].copy()
     loader_cfg.update(num_workers=0, persistent_workers=False,
                       sampler=dict(type='DefaultSampler', shuffle=False))

@@ -35,6 +35,9 @@ MODELS = {
              'configs/textrecog/crnn/crnn_mini-vgg_lsed_synth.py'),
     'nrtr': ('configs/textrecog/nrtr/nrtr_modality-transform_synth.py',
              'configs/textrecog/nrtr/nrtr_modality-transform_lsed_synth.py'),
+    # The paper's setting in miniature: BiLSTM encoder + attention decoder.
+    'aster': ('configs/textrecog/aster/aster_mini-vgg_synth.py',
+              'configs/textrecog/aster/aster_mini-vgg_lsed_synth.py'),
 }
 # Post-tuning on synthetic text rendered on the fly (``--posttune-data online``).
 ONLINE_POSTTUNE = {
@@ -72,7 +75,7 @@ class JobConfig:
     feds: str = ''  # 'LOWER,UPPER': FEDS ramp on |ê - e|; empty: off
     posttune_data: str = 'disk'  # 'online': fresh rendered batches
     expected_weight: float = 0.0  # surrogate label: (1-w) greedy ED + w E[ED]
-    align_targets: bool = False  # CTC: truths aligned to the prediction
+    align_targets: bool = True  # CTC: truths aligned to the prediction
     logit_grad: str = 'softmax'  # 'mirror': MirrorSoftmax
     lookahead: str = ''  # 'S1,S2': look-ahead local pairs at these steps
     risk_samples: int = 8  # expected-risk arm: decodings per image
@@ -238,7 +241,7 @@ def pretrain(job: JobConfig) -> Dict:
     t0 = time.time()
     if job.surrogate_checkpoint:
         path = job.surrogate_checkpoint
-        surrogate = load_surrogate(path, spec['layout'])
+        surrogate = load_surrogate(path, spec['layout'], check_targets=True)
     else:
         path = osp.join(job.work_dir, 'surrogate.pth')
         surrogate = pretrain_surrogate(spec, path, iters=job.surrogate_iters,

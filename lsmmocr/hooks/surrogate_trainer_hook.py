@@ -158,7 +158,8 @@ class SurrogateTrainerHook(Hook):
             raise ValueError('all LSEDModuleLoss modules must share one layout')
         state = None
         if self.pretrained:
-            state = load_surrogate_file(self.pretrained, self.layout)
+            state = load_surrogate_file(self.pretrained, self.layout,
+                                        check_targets=True)
             self.surrogate_cfg = dict(state['meta']['surrogate'])
         self.surrogate = build_surrogate(self.surrogate_cfg, self.layout)
         if state is not None:
@@ -296,7 +297,8 @@ class SurrogateTrainerHook(Hook):
         state = checkpoint.get(CKPT_KEY)
         if state is None:  # e.g. load_from a proxy-trained recognizer
             return
-        check_compatible(state, self.layout, 'in the loaded checkpoint')
+        check_compatible(state, self.layout, 'in the loaded checkpoint',
+                         check_targets=True)
         # Resuming (or continuing from a post-tuned checkpoint) restores Φ
         # with its optimizer and sampler, so the run continues exactly.
         self.surrogate.load_state_dict(state['state_dict'])

@@ -83,8 +83,9 @@ class LSEDModuleLoss(SequenceMetricLoss):
             truth drawn in the alignment the prediction finds most likely
             (:meth:`SequenceLayout.forced_alignment`) rather than the
             canonical one. The surrogate must be trained the same way (the
-            layout's ``align_targets`` is part of its checkpoint).
-            Defaults to False.
+            layout's ``align_targets`` is part of its checkpoint). Measured
+            (benchmarks/RESULTS_main_job.md): better fidelity, gradients
+            and post-tuning than canonical rows. Defaults to True.
         **kwargs: :class:`SequenceMetricLoss` arguments (``proxy``,
             ``proxy_weight``, ``loss_weight``, ``ctc_seq_len``, ``output``).
     """
@@ -94,7 +95,7 @@ class LSEDModuleLoss(SequenceMetricLoss):
                  max_seq_len: int = 40,
                  feds: Optional[dict] = None,
                  logit_grad: str = 'softmax',
-                 align_targets: bool = False,
+                 align_targets: bool = True,
                  **kwargs) -> None:
         super().__init__(dictionary, max_seq_len, **kwargs)
         self.layout.align_targets = align_targets and self.layout.mode == 'ctc'
