@@ -24,6 +24,7 @@ def test_main_job_writes_a_finite_report(tmp_path):
     assert 'lsed vs control' in md and 'lsed vs expected_risk' in md
     assert (work / 'seed0' / 'curves.png').stat().st_size > 1000
     assert (work / 'surrogate_scatter.png').stat().st_size > 1000
+    assert (work / 'converged' / 'iter_2.pth').is_file()
     # Again, post-tuning on batches rendered on the fly: the finished baseline
     # is reused, the three arms (other config) are trained anew.
     proc = run_tool(['tools/main_job.py', '--preset', 'quick', '--work-dir',
