@@ -140,3 +140,19 @@ def test_forced_alignment_is_the_most_likely_valid_row():
     lay.align_targets = False
     assert torch.equal(lay.targets(idx, probs),
                        lay.one_hot(lay.target_indexes(idx)))
+
+
+def test_correct_weight_zero_trains_on_the_wrong_samples_only():
+    loss = lsed_loss('ctc')
+    data = loss.get_targets(samples(['cat', 'dog']))
+    lay = loss.layout
+    right = 8 * lay.one_hot(lay.target_indexes(lay.indexes(['cat', 'dog'])))
+    logits = right.clone()
+    logits[1] = logits[1].roll(1, dims=-1)  # 'dog' decoded wrongly
+    full = loss(logits, data)['loss_lsed']
+    loss.correct_weight = 0.0
+    z = logits.clone().requires_grad_(True)
+    only_wrong = loss(z, data)['loss_lsed']
+    only_wrong.backward()
+    assert 0 < only_wrong < full
+    assert z.grad[0].abs().max() == 0 and z.grad[1].abs().max() > 0

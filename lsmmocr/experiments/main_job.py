@@ -80,6 +80,7 @@ class JobConfig:
     posttune_data: str = 'disk'  # 'online': fresh rendered batches
     expected_weight: float = 0.0  # surrogate label: (1-w) greedy ED + w E[ED]
     align_targets: bool = True  # CTC: truths aligned to the prediction
+    correct_weight: float = 1.0  # LS-ED weight of already-correct samples
     logit_grad: str = 'softmax'  # 'mirror': MirrorSoftmax
     lookahead: str = ''  # 'S1,S2': look-ahead local pairs at these steps
     risk_samples: int = 8  # expected-risk arm: decodings per image
@@ -206,7 +207,8 @@ def posttune_options(job: JobConfig, seed: int, baseline: str, arm: str,
     opts += [f'{st}sampler.{k}={v}' for k, v in job.sampler_cfg().items()]
     opts += [f'{ml}proxy_weight={job.proxy_weight}',
              f'{ml}logit_grad={job.logit_grad}',
-             f'{ml}align_targets={job.align_targets}']
+             f'{ml}align_targets={job.align_targets}',
+             f'{ml}correct_weight={job.correct_weight}']
     if job.lookahead:
         opts += [f'{st}lookahead_steps=[{job.lookahead}]']
     feds = job.feds_ramp()

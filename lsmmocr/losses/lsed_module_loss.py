@@ -86,6 +86,11 @@ class LSEDModuleLoss(SequenceMetricLoss):
             layout's ``align_targets`` is part of its checkpoint). Measured
             (benchmarks/RESULTS_main_job.md): better fidelity, gradients
             and post-tuning than canonical rows. Defaults to True.
+        correct_weight (float): Weight of the samples whose greedy decoding
+            is already right (true ED 0). The edit distance is flat there:
+            whatever gradient ê has on them is the surrogate's own error, not
+            signal. 0 trains on the wrong samples only. Defaults to 1 (the
+            paper's loss).
         **kwargs: :class:`SequenceMetricLoss` arguments (``proxy``,
             ``proxy_weight``, ``loss_weight``, ``ctc_seq_len``, ``output``).
     """
@@ -96,6 +101,7 @@ class LSEDModuleLoss(SequenceMetricLoss):
                  feds: Optional[dict] = None,
                  logit_grad: str = 'softmax',
                  align_targets: bool = True,
+                 correct_weight: float = 1.0,
                  **kwargs) -> None:
         super().__init__(dictionary, max_seq_len, **kwargs)
         self.layout.align_targets = align_targets and self.layout.mode == 'ctc'
@@ -103,6 +109,7 @@ class LSEDModuleLoss(SequenceMetricLoss):
             raise ValueError(f'logit_grad must be one of {LOGIT_GRADS}, got '
                              f'{logit_grad!r}')
         self.logit_grad = logit_grad
+        self.correct_weight = correct_weight
         if feds is not None and not 0 <= feds['lower'] < feds['upper']:
             raise ValueError(f'feds needs 0 <= lower < upper, got {feds}')
         self.feds = feds
@@ -121,11 +128,9 @@ class LSEDModuleLoss(SequenceMetricLoss):
         """Use ``surrogate`` (owned by the caller) as h_Φ."""
         object.__setattr__(self, '_surrogate', surrogate)
 
-    def _feds_weights(self, probs: torch.Tensor, e_hat: torch.Tensor,
-                      gt_indexes: List[List[int]]) -> torch.Tensor:
-        e = edit_distances(self.layout.decode(probs),
-                           self.layout.texts(gt_indexes))
-        err = (e_hat.detach() - torch.from_numpy(e).to(e_hat)).abs()
+    def _feds_weights(self, e_hat: torch.Tensor,
+                      e: torch.Tensor) -> torch.Tensor:
+        err = (e_hat.detach() - e).abs()
         lo, hi = self.feds['lower'], self.feds['upper']
         return ((hi - err) / (hi - lo)).clamp(0, 1)
 
@@ -151,8 +156,14 @@ class LSEDModuleLoss(SequenceMetricLoss):
         surrogate = self.surrogate
         with frozen(surrogate):
             e_hat = surrogate.distance(probs, y)
-        if self.feds is not None:
-            e_hat = e_hat * self._feds_weights(probs, e_hat, gt_indexes)
+        if self.feds is not None or self.correct_weight != 1:
+            e = edit_distances(self.layout.decode(probs.detach()),
+                               self.layout.texts(gt_indexes))
+            e = torch.from_numpy(e).to(e_hat)
+            if self.correct_weight != 1:
+                e_hat = e_hat * torch.where(e > 0, 1.0, self.correct_weight)
+            if self.feds is not None:
+                e_hat = e_hat * self._feds_weights(e_hat, e)
         losses['loss_lsed'] = self.loss_weight * e_hat.mean()
         self.last_batch = LSEDBatch(probs.detach(), gt_indexes)
         return losses
