@@ -42,7 +42,8 @@ VARIANTS: Dict[str, Dict] = {
     'local': dict(source='local'),
     'global': dict(source='global'),
     # Issue "LS-ED must beat its control": one change each.
-    'align': dict(align_targets=True),
+    'canonical': dict(align_targets=False),
+    'wrong-only': dict(correct_weight=0.0),
     'mirror': dict(logit_grad='mirror'),
     'expected': dict(expected_weight=1.0),
     'expected-mix': dict(expected_weight=0.5),

@@ -43,7 +43,7 @@ test_pipeline = [
         type='PackTextRecogInputs',
         meta_keys=('img_path', 'ori_shape', 'img_shape', 'valid_ratio'))
 ]
-val_dataloader = dict(dataset=dict(datasets=[dict(pipeline=test_pipeline)]))
+val_dataloader = dict(dataset=dict(pipeline=test_pipeline))
 test_dataloader = val_dataloader
 
 optim_wrapper = dict(
