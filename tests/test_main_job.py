@@ -26,12 +26,13 @@ def test_main_job_writes_a_finite_report(tmp_path):
     assert (work / 'surrogate_scatter.png').stat().st_size > 1000
     assert (work / 'converged' / 'iter_2.pth').is_file()
     # Again, post-tuning on batches rendered on the fly: the finished baseline
-    # is reused, the three arms (other config) are trained anew.
+    # is reused; the converge stage and the three arms (other config) are
+    # trained anew.
     proc = run_tool(['tools/main_job.py', '--preset', 'quick', '--work-dir',
                      str(work), '--data-root', str(tmp_path / 'data'),
                      '--posttune-data', 'online'], REPO, timeout=900)
     assert 'baseline: reusing' in proc.stdout
-    assert proc.stdout.count('crnn_mini-vgg_lsed_synth_online.py') == 3
+    assert proc.stdout.count('crnn_mini-vgg_lsed_synth_online.py') == 4
     online = json.loads((work / 'report.json').read_text())
     assert online['settings']['posttune_data'] == 'online'
     assert math.isfinite(online['summary']['ted_change_vs_control']['lsed'][0])
