@@ -3,7 +3,9 @@ import os.path as osp
 from typing import Optional
 
 import mmocr
+import torch
 from mmengine.config import Config
+from mmengine.model import is_model_wrapper
 
 
 def mmocr_dict_file(name_or_path: str) -> str:
@@ -16,6 +18,17 @@ def mmocr_dict_file(name_or_path: str) -> str:
     raise FileNotFoundError(
         f'dictionary {name_or_path!r} is neither a file nor one of MMOCR\'s '
         f'dictionaries in {osp.dirname(shipped)}')
+
+
+def unwrap_model(model: torch.nn.Module) -> torch.nn.Module:
+    """The model inside a (DDP) wrapper, or ``model`` itself."""
+    return model.module if is_model_wrapper(model) else model
+
+
+def unit_per_sample(x: torch.Tensor) -> torch.Tensor:
+    """``x`` ``(N, ...)`` scaled to unit L2 norm per sample."""
+    return x / x.flatten(1).norm(dim=1).clamp_min(1e-12).view(
+        -1, *[1] * (x.dim() - 1))
 
 
 def load_config(path: str, cfg_options: Optional[dict] = None) -> Config:

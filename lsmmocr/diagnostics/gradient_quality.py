@@ -14,11 +14,11 @@ from typing import Callable, Dict, List, Optional, Sequence
 import numpy as np
 import torch
 import torch.nn as nn
-from mmengine.model import is_model_wrapper
 from mmocr.structures import TextRecogDataSample
 
 from ..losses.sequence_metric_loss import SequenceMetricLoss
-from ..metrics.edit_distance import edit_distances
+from ..surrogates.sampled_decoding import greedy_edit_distances
+from ..utils import unit_per_sample, unwrap_model
 
 # A module loss: (logits, data_samples) -> dict of loss terms.
 LossFn = Callable[[torch.Tensor, Sequence[TextRecogDataSample]],
@@ -38,7 +38,7 @@ def collect_outputs(model: nn.Module, dataloader,
     """Decoder logits of ``model`` (eval mode) on ``dataloader``, computed as
     its training loss computes them (teacher forcing for attention decoders),
     with the targets its module loss prepares."""
-    model = model.module if is_model_wrapper(model) else model
+    model = unwrap_model(model)
     was_training = model.training
     model.eval()
     out, seen = [], 0
@@ -72,21 +72,20 @@ def descent_direction(loss_fn: LossFn, logits: torch.Tensor,
     """``-∇_z loss`` normalised to unit L2 norm per sample."""
     z = logits.detach().clone().requires_grad_(True)
     grad = torch.autograd.grad(total_loss(loss_fn, z, data_samples), z)[0]
-    return -grad / grad.flatten(1).norm(dim=1).clamp_min(1e-12)[:, None, None]
+    return -unit_per_sample(grad)
 
 
 def random_direction(logits: torch.Tensor, seed: int) -> torch.Tensor:
     gen = torch.Generator().manual_seed(seed)
-    d = torch.randn(logits.shape, generator=gen)
-    return d / d.flatten(1).norm(dim=1)[:, None, None]
+    return unit_per_sample(torch.randn(logits.shape, generator=gen))
 
 
 def per_sample_ed(loss: SequenceMetricLoss, logits: torch.Tensor,
                   data_samples: Sequence[TextRecogDataSample]) -> np.ndarray:
     """True edit distance of each greedy decoding (MMOCR's postprocessor)."""
     lay = loss.layout
-    gts = lay.texts(loss.gt_indexes(data_samples))
-    return edit_distances(lay.decode(loss.logits(logits)), gts)
+    return greedy_edit_distances(lay, loss.logits(logits),
+                                 lay.texts(loss.gt_indexes(data_samples)))
 
 
 def _cosine(a: torch.Tensor, b: torch.Tensor) -> torch.Tensor:

@@ -6,34 +6,30 @@ import torch
 from mmengine.dist import all_reduce, broadcast, get_dist_info, is_distributed
 from mmengine.hooks import Hook
 from mmengine.logging import print_log
-from mmengine.model import is_model_wrapper
 from mmengine.utils import ProgressBar
 from mmocr.registry import HOOKS, MODELS, OPTIMIZERS
 from scipy.stats import spearmanr
 
 from ..losses.lsed_module_loss import LSEDBatch, LSEDModuleLoss, frozen
-from ..metrics.edit_distance import edit_distances
 from ..surrogates.checkpoint import (build_surrogate, check_compatible,
                                      load_surrogate_file, surrogate_state)
 from ..surrogates.pair_sampler import SOURCES, Pairs, PairSampler
+from ..surrogates.sampled_decoding import greedy_edit_distances
+from ..utils import unit_per_sample, unwrap_model
 
 CKPT_KEY = 'lsed_surrogate'
 
 
 def find_lsed_losses(model: torch.nn.Module) -> List[LSEDModuleLoss]:
     """Every :class:`LSEDModuleLoss` inside ``model`` (unwrapped)."""
-    model = model.module if is_model_wrapper(model) else model
-    return [m for m in model.modules() if isinstance(m, LSEDModuleLoss)]
+    return [m for m in unwrap_model(model).modules()
+            if isinstance(m, LSEDModuleLoss)]
 
 
 def _cycle(loader: Iterable) -> Iterator:
     """Batches of ``loader``, restarted whenever it runs out."""
     while True:
         yield from loader
-
-
-def _unwrap(model: torch.nn.Module) -> torch.nn.Module:
-    return model.module if is_model_wrapper(model) else model
 
 
 @contextmanager
@@ -56,7 +52,7 @@ def lookahead(surrogate: torch.nn.Module, probs: torch.Tensor,
     with frozen(surrogate):
         e_hat = surrogate.distance(logits.softmax(-1), y)
     grad = torch.autograd.grad(e_hat.sum(), logits)[0]
-    d = grad / grad.flatten(1).norm(dim=1).clamp_min(1e-12)[:, None, None]
+    d = unit_per_sample(grad)
     return torch.cat([(logits - s * d).softmax(-1) for s in step_sizes]).detach()
 
 
@@ -186,7 +182,7 @@ class SurrogateTrainerHook(Hook):
 
     def _warm_up(self, runner) -> None:
         # Training-mode forwards, as in post-tuning, so the pairs are alike.
-        model = _unwrap(runner.model)
+        model = unwrap_model(runner.model)
         batches = _cycle(runner.train_dataloader)
         bar = ProgressBar(self.warmup_iters)
         with side_effect_free(model):
@@ -244,12 +240,12 @@ class SurrogateTrainerHook(Hook):
         with torch.no_grad():
             e_hat = self.surrogate.distance(
                 probs, lay.targets(batch.gt_indexes, probs))
-        e = edit_distances(lay.decode(batch.probs), lay.texts(batch.gt_indexes))
+        e = greedy_edit_distances(lay, batch.probs, lay.texts(batch.gt_indexes))
         return float(e_hat.sum()), int(e.sum())
 
     def _monitor(self, runner, before: LSEDBatch, data_batch) -> None:
         """Did the recognizer's step lower ê while the true ED rose?"""
-        model = _unwrap(runner.model)
+        model = unwrap_model(runner.model)
         with side_effect_free(model), torch.no_grad():
             model(**model.data_preprocessor(data_batch, True), mode='loss')
         after = self._take_batch()

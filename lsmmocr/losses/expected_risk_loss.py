@@ -6,8 +6,7 @@ from mmocr.models.common.dictionary import Dictionary
 from mmocr.registry import MODELS
 from mmocr.structures import TextRecogDataSample
 
-from ..metrics.edit_distance import edit_distances
-from ..surrogates.sampled_decoding import sampled_edit_distances
+from ..surrogates.sampled_decoding import greedy_edit_distances, sampled_edit_distances
 from .sequence_metric_loss import SequenceMetricLoss
 
 BASELINES = ('mean', 'greedy')
@@ -77,7 +76,7 @@ class ExpectedRiskModuleLoss(SequenceMetricLoss):
         if self.baseline == 'mean':
             b = (e.sum(0, keepdim=True) - e) / (len(e) - 1)
         else:
-            greedy = edit_distances(self.layout.decode(logp.detach()), gts)
+            greedy = greedy_edit_distances(self.layout, logp.detach(), gts)
             b = torch.from_numpy(greedy).to(logp).expand_as(e)
         advantage = e - b
         risk = (advantage * self._path_log_probs(logp, rows)).mean()

@@ -9,7 +9,7 @@ from mmocr.models.common.dictionary import Dictionary
 from mmocr.registry import MODELS
 from mmocr.structures import TextRecogDataSample
 
-from ..metrics.edit_distance import edit_distances
+from ..surrogates.sampled_decoding import greedy_edit_distances
 from .sequence_metric_loss import SequenceMetricLoss
 
 
@@ -103,8 +103,8 @@ class LSEDModuleLoss(SequenceMetricLoss):
                  align_targets: bool = True,
                  correct_weight: float = 1.0,
                  **kwargs) -> None:
-        super().__init__(dictionary, max_seq_len, **kwargs)
-        self.layout.align_targets = align_targets and self.layout.mode == 'ctc'
+        super().__init__(dictionary, max_seq_len,
+                         align_targets=align_targets, **kwargs)
         if logit_grad not in LOGIT_GRADS:
             raise ValueError(f'logit_grad must be one of {LOGIT_GRADS}, got '
                              f'{logit_grad!r}')
@@ -157,9 +157,9 @@ class LSEDModuleLoss(SequenceMetricLoss):
         with frozen(surrogate):
             e_hat = surrogate.distance(probs, y)
         if self.feds is not None or self.correct_weight != 1:
-            e = edit_distances(self.layout.decode(probs.detach()),
-                               self.layout.texts(gt_indexes))
-            e = torch.from_numpy(e).to(e_hat)
+            e = torch.from_numpy(greedy_edit_distances(
+                self.layout, probs.detach(),
+                self.layout.texts(gt_indexes))).to(e_hat)
             if self.correct_weight != 1:
                 e_hat = e_hat * torch.where(e > 0, 1.0, self.correct_weight)
             if self.feds is not None:

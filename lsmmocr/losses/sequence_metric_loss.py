@@ -14,15 +14,18 @@ from ..surrogates.sequence_layout import SequenceLayout
 
 
 def layout_for(proxy: nn.Module, max_seq_len: int,
-               ctc_seq_len: Optional[int]) -> SequenceLayout:
-    """The output layout of a decoder trained with ``proxy``."""
+               ctc_seq_len: Optional[int],
+               align_targets: bool = False) -> SequenceLayout:
+    """The output layout of a decoder trained with ``proxy``
+    (``align_targets``: see :class:`SequenceLayout`; CTC only)."""
     if isinstance(proxy, CTCModuleLoss):
         if ctc_seq_len is None:
             raise ValueError(
                 f'{type(proxy).__name__} needs ctc_seq_len, the '
                 'number of frames the decoder outputs (26 for MMOCR\'s CRNN '
                 'at input width 100, 25 for SVTR at 256)')
-        return SequenceLayout(proxy.dictionary, 'ctc', ctc_seq_len)
+        return SequenceLayout(proxy.dictionary, 'ctc', ctc_seq_len,
+                              align_targets=align_targets)
     if isinstance(proxy, ABIModuleLoss):  # CE inside, first char ignored
         return SequenceLayout(proxy.dictionary, 'attention', max_seq_len - 1)
     if isinstance(proxy, CEModuleLoss):
@@ -51,6 +54,9 @@ class SequenceMetricLoss(nn.Module):
         output (str): For ABINet's dict outputs, which prediction to post-tune:
             ``'fusion'`` (the last fuser, what inference reads) or
             ``'vision'``. Defaults to ``'fusion'``.
+        align_targets (bool): CTC: ground truths drawn in the alignment
+            each prediction finds most likely (:class:`SequenceLayout`).
+            Defaults to False.
     """
 
     def __init__(self,
@@ -61,6 +67,7 @@ class SequenceMetricLoss(nn.Module):
                  loss_weight: float = 1.0,
                  ctc_seq_len: Optional[int] = None,
                  output: str = 'fusion',
+                 align_targets: bool = False,
                  **kwargs) -> None:
         super().__init__()
         name = type(self).__name__
@@ -74,7 +81,8 @@ class SequenceMetricLoss(nn.Module):
         self.proxy_weight = proxy_weight
         self.loss_weight = loss_weight
         self.output = output
-        self.layout = layout_for(self.proxy, max_seq_len, ctc_seq_len)
+        self.layout = layout_for(self.proxy, max_seq_len, ctc_seq_len,
+                                 align_targets)
         self.skip_first = isinstance(self.proxy, ABIModuleLoss) or getattr(
             self.proxy, 'ignore_first_char', False)
 

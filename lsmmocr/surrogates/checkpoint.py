@@ -31,8 +31,8 @@ def check_compatible(state: dict, layout: SequenceLayout,
     (``align_targets``): what post-tuning needs; embedding texts (lexicon
     retrieval) does not."""
     # Checkpoints from before ``align_targets`` existed used canonical rows.
-    want, have = layout.meta(), dict(dict(align_targets=False),
-                                     **state.get('meta', {}))
+    want = layout.meta()
+    have = {'align_targets': False, **state.get('meta', {})}
     if not check_targets:
         want.pop('align_targets')
     diff = {k: (have.get(k), v) for k, v in want.items() if have.get(k) != v}

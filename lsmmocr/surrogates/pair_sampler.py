@@ -19,8 +19,7 @@ from typing import List, Optional, Sequence, Tuple
 import numpy as np
 import torch
 
-from ..metrics.edit_distance import edit_distances
-from .sampled_decoding import expected_edit_distances
+from .sampled_decoding import expected_edit_distances, greedy_edit_distances
 from .sequence_layout import SequenceLayout
 
 SOURCES = ('global', 'local', 'local-global')
@@ -113,8 +112,8 @@ class PairSampler:
 
     def _label(self, z: torch.Tensor, gt_texts: Sequence[str],
                y: torch.Tensor) -> Pairs:
-        e = edit_distances(self.layout.decode(z), gt_texts,
-                           self.workers).astype(np.float64)
+        e = greedy_edit_distances(self.layout, z, gt_texts,
+                                  self.workers).astype(np.float64)
         w = self.expected_weight
         if w > 0:
             gen = torch.Generator().manual_seed(int(self.rng.integers(2**62)))

@@ -1,4 +1,5 @@
-"""Edit distances of decodings sampled from a prediction's own distribution.
+"""Edit distances of a prediction's decodings: the greedy one (MMOCR's
+postprocessors) and decodings sampled from the prediction's own distribution.
 
 The edit distance of the greedy decoding is piecewise constant in the
 prediction ``z``: its gradient is zero almost everywhere. Its expectation under
@@ -13,6 +14,14 @@ import torch
 
 from ..metrics.edit_distance import edit_distances
 from .sequence_layout import SequenceLayout
+
+
+def greedy_edit_distances(layout: SequenceLayout, scores: torch.Tensor,
+                          gt_texts: Sequence[str],
+                          workers: int = 1) -> np.ndarray:
+    """Edit distance of each greedy decoding of ``(N, T, C)`` scores to its
+    target text (one batched rapidfuzz call)."""
+    return edit_distances(layout.decode(scores), gt_texts, workers)
 
 
 def sampled_edit_distances(layout: SequenceLayout, probs: torch.Tensor,
