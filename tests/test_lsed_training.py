@@ -1,4 +1,6 @@
 """LS-ED post-tuning runs as a user runs it: resume and distributed training."""
+import os
+import signal
 import subprocess
 import sys
 
@@ -10,17 +12,28 @@ from mmengine.hooks import Hook
 CRNN_LSED = str(CONFIGS / 'textrecog/crnn/crnn_mini-vgg_lsed_synth.py')
 
 
-def train(work, iters, synth_root, resume=False):
-    opts = ['post_tune.overrides.train_cfg.max_iters=%d' % iters,
-            'post_tune.overrides.train_cfg.val_interval=1000',
-            'post_tune.overrides.default_hooks.checkpoint.interval=2',
-            'train_dataloader.batch_size=4', 'train_dataloader.num_workers=0',
-            'val_cfg=None', 'val_dataloader=None', 'val_evaluator=None',
-            'randomness.seed=0']
-    args = ['tools/train.py', CRNN_LSED, '--work-dir', str(work)]
+TRAIN_OPTS = ['post_tune.overrides.train_cfg.val_interval=1000',
+              'post_tune.overrides.default_hooks.checkpoint.interval=2',
+              'train_dataloader.batch_size=4', 'train_dataloader.num_workers=0',
+              'val_cfg=None', 'val_dataloader=None', 'val_evaluator=None',
+              'randomness.seed=0']
+
+
+def train(work, iters, synth_root, resume=False, config=CRNN_LSED,
+          expect_kill=False):
+    """``tools/train.py`` as a user runs it; the final checkpoint."""
+    args = ['tools/train.py', str(config), '--work-dir', str(work)]
     args += ['--resume'] if resume else []
-    run_tool(args + ['--cfg-options', *opts], REPO,
-             dict(LSMMOCR_SYNTH_ROOT=str(synth_root)))
+    args += ['--cfg-options', *TRAIN_OPTS,
+             'post_tune.overrides.train_cfg.max_iters=%d' % iters]
+    env = dict(LSMMOCR_SYNTH_ROOT=str(synth_root),
+               PYTHONPATH=str(REPO / 'tests'))
+    if expect_kill:
+        proc = subprocess.run([sys.executable, *args], cwd=REPO,
+                              env=dict(os.environ, **env), capture_output=True)
+        assert proc.returncode == -signal.SIGKILL, proc.stderr[-3000:]
+        return None
+    run_tool(args, REPO, env)
     return torch.load(work / f'iter_{iters}.pth', weights_only=False)
 
 
@@ -30,16 +43,47 @@ def assert_same_state(a: dict, b: dict):
         assert torch.equal(a[k], b[k]), k
 
 
+@pytest.fixture(scope='module')
+def baseline(synth_root, tmp_path_factory):
+    """A proxy-trained CRNN (3 CTC iterations): the post-tuning start."""
+    work = tmp_path_factory.mktemp('baseline')
+    run_tool(['tools/train.py', str(CONFIGS / 'textrecog/crnn/crnn_mini-vgg_synth.py'),
+              '--work-dir', str(work), '--cfg-options',
+              'train_cfg.max_iters=3', 'train_cfg.val_interval=100',
+              'train_dataloader.batch_size=4', 'train_dataloader.num_workers=0',
+              'val_cfg=None', 'val_dataloader=None', 'val_evaluator=None',
+              'default_hooks.checkpoint.interval=3', 'randomness.seed=0'],
+             REPO, dict(LSMMOCR_SYNTH_ROOT=str(synth_root)))
+    return work / 'iter_3.pth'
+
+
 @pytest.mark.slow
-def test_resumed_run_equals_uninterrupted_run(synth_root, tmp_path):
-    straight = train(tmp_path / 'a', 4, synth_root)
-    train(tmp_path / 'b', 2, synth_root)
-    resumed = train(tmp_path / 'b', 4, synth_root, resume=True)
+def test_resume_after_sigkill_continues_post_tuning(synth_root, baseline,
+                                                    tmp_path):
+    """``load_from`` (the baseline) is where post-tuning starts; ``--resume``
+    after a kill continues from the work dir's newest checkpoint, so the
+    final recognizer and Φ equal an uninterrupted run's bit for bit."""
+    cfg = tmp_path / 'posttune.py'
+    cfg.write_text(f"_base_ = ['{CRNN_LSED}']\nload_from = '{baseline}'\n")
+    killed = tmp_path / 'killed.py'
+    killed.write_text(
+        f"_base_ = ['{cfg}']\n"
+        "custom_imports = dict(imports=['lsmmocr', 'kill_hook'])\n"
+        "custom_hooks = [dict(type='SigkillAfterIter', iteration=2)]\n")
+    straight = train(tmp_path / 'a', 4, synth_root, config=cfg)
+    train(tmp_path / 'b', 4, synth_root, config=killed, expect_kill=True)
+    assert (tmp_path / 'b/iter_2.pth').exists()
+    assert not (tmp_path / 'b/iter_4.pth').exists()
+    resumed = train(tmp_path / 'b', 4, synth_root, resume=True, config=cfg)
+    assert straight['meta']['iter'] == resumed['meta']['iter'] == 4
     assert straight['lsed_surrogate']['steps'] == 4
     assert resumed['lsed_surrogate']['steps'] == 4
     assert_same_state(straight['state_dict'], resumed['state_dict'])
     assert_same_state(straight['lsed_surrogate']['state_dict'],
                       resumed['lsed_surrogate']['state_dict'])
+    # Resuming an empty work dir starts from load_from, as a plain run does.
+    fresh = train(tmp_path / 'c', 4, synth_root, resume=True, config=cfg)
+    assert_same_state(straight['state_dict'], fresh['state_dict'])
 
 
 @pytest.mark.slow

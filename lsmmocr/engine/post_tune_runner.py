@@ -12,7 +12,7 @@ import logging
 from mmengine.config import Config
 from mmengine.logging import print_log
 from mmengine.registry import RUNNERS
-from mmengine.runner import Runner
+from mmengine.runner import Runner, find_latest_checkpoint
 
 
 def apply_post_tune(cfg: Config) -> Config:
@@ -64,3 +64,27 @@ class PostTuneRunner(Runner):
                       'from random weights; set load_from to a converged '
                       'checkpoint', logger='current', level=logging.WARNING)
         return super().from_cfg(apply_post_tune(copy.deepcopy(cfg)))
+
+    def load_or_resume(self) -> None:
+        """``load_from`` is where post-tuning *starts*; ``resume`` continues it.
+
+        MMEngine resumes from ``load_from`` when both are set, i.e. from the
+        proxy-trained recognizer (its optimizer and iteration counter), which
+        silently discards the post-tuning done so far. Here ``resume``
+        continues from the newest checkpoint in ``work_dir`` (recognizer, Φ,
+        both optimizers, the pair sampler) and starts from ``load_from`` when
+        the work dir has none yet.
+        """
+        if self._has_loaded or not self._resume:
+            return super().load_or_resume()
+        latest = find_latest_checkpoint(self.work_dir)
+        if latest is not None:
+            print_log(f'Resuming post-tuning from {latest}', logger='current')
+            self.resume(latest)
+            self._has_loaded = True
+        elif self._load_from is not None:
+            print_log(f'No post-tuning checkpoint in {self.work_dir} yet: '
+                      f'starting from load_from={self._load_from}',
+                      logger='current')
+            self.load_checkpoint(self._load_from)
+            self._has_loaded = True
