@@ -66,21 +66,20 @@ def retrieval_problems(draw):
     q_lab = np.array(draw(st.lists(labels, min_size=nq, max_size=nq)))
     g_lab = np.array(draw(st.lists(labels, min_size=ng, max_size=ng)))
     ks = draw(st.lists(st.integers(1, 40), min_size=1, max_size=4))
-    chunk = draw(st.integers(1, 31))
-    return distance, loo, q, q_lab, g, g_lab, ks, chunk
+    return distance, loo, q, q_lab, g, g_lab, ks
 
 
 @settings(max_examples=150, deadline=None)
 @given(retrieval_problems())
 def test_matches_brute_force(problem):
-    distance, loo, q, q_lab, g, g_lab, ks, chunk = problem
+    distance, loo, q, q_lab, g, g_lab, ks = problem
     gallery = (None, None) if loo else (g, g_lab)
     if loo and len(q) < 2:
         with pytest.raises(ValueError, match='gallery is empty'):
             positive_counts(q, q_lab, *gallery, ks=ks, distance=distance)
         return
     counts, n_pos = positive_counts(q, q_lab, *gallery, ks=ks,
-                                    distance=distance, chunk_size=chunk)
+                                    distance=distance)
     ref_counts, ref_pos = brute_force(q, q_lab, q if loo else g,
                                       q_lab if loo else g_lab, ks, distance,
                                       loo)
@@ -90,14 +89,64 @@ def test_matches_brute_force(problem):
         with pytest.raises(ValueError, match='no query has a positive'):
             recall_at_k(q, q_lab, *gallery, ks=ks, distance=distance)
         return
-    out = recall_at_k(q, q_lab, *gallery, ks=ks, distance=distance,
-                      chunk_size=chunk)
+    out = recall_at_k(q, q_lab, *gallery, ks=ks, distance=distance)
     has = ref_pos > 0
     for j, k in enumerate(ks):
         assert out[f'recall@{k}'] == pytest.approx(
             np.mean(ref_counts[has, j] > 0))
         assert out[f'recall_norm@{k}'] == pytest.approx(
             np.mean(ref_counts[has, j] / np.minimum(k, ref_pos[has])))
+
+
+@st.composite
+def duplicated_embeddings(draw):
+    """Gaussian vectors, many exactly repeated: the scores of equal vectors
+    are mathematically equal, but float32 dot products of them are equal
+    only if computed alike (quantized or collapsed embeddings)."""
+    seed = draw(st.integers(0, 2**31))
+    rng = np.random.default_rng(seed)
+    n, dim = draw(st.integers(20, 1200)), draw(st.integers(8, 130))
+    distinct = rng.normal(size=(draw(st.integers(2, 12)), dim))
+    x = distinct[rng.integers(0, len(distinct), n)].astype(np.float32)
+    labels = rng.integers(0, draw(st.integers(2, 6)), n)
+    return x, labels, rng
+
+
+@settings(max_examples=25, deadline=None)
+@given(duplicated_embeddings(), st.sampled_from(['cosine', 'euclidean']),
+       st.integers(1, 300))
+def test_counts_do_not_depend_on_the_split_order_or_threads(data, distance,
+                                                          split):
+    """Tied data: searching the queries in blocks of ``split`` (what a
+    memory budget chooses), in a shuffled gallery or on one thread gives the
+    same counts, and leave-one-out agrees with the query/gallery search."""
+    x, labels, rng = data
+    ks = (1, 2, 4, 8, 16)
+    whole = positive_counts(x, labels, x, labels, ks=ks, distance=distance)[0]
+    parts = np.concatenate([
+        positive_counts(x[s:s + split], labels[s:s + split], x, labels,
+                        ks=ks, distance=distance)[0]
+        for s in range(0, len(x), split)])
+    np.testing.assert_array_equal(parts, whole)
+    perm = rng.permutation(len(x))
+    shuffled = positive_counts(x, labels, x[perm], labels[perm], ks=ks,
+                               distance=distance)[0]
+    np.testing.assert_array_equal(shuffled, whole)
+    loo = positive_counts(x, labels, ks=ks, distance=distance)[0]
+    threads = torch.get_num_threads()
+    try:
+        torch.set_num_threads(1)
+        one_thread = positive_counts(x, labels, ks=ks, distance=distance)[0]
+    finally:
+        torch.set_num_threads(threads)
+    np.testing.assert_array_equal(one_thread, loo)
+    # Leave-one-out is the query/gallery search without the query itself:
+    # each query is one of its own (positive) duplicates at the top.
+    own = positive_counts(x, labels, x, labels, ks=[k + 1 for k in ks],
+                          distance=distance)[0]
+    dup_neg = np.array([((x == x[i]).all(1) & (labels != labels[i])).any()
+                        for i in range(len(x))])
+    np.testing.assert_array_equal(loo[~dup_neg], own[~dup_neg] - 1)
 
 
 def test_ties_are_pessimistic_and_order_free():

@@ -13,6 +13,16 @@ from mmengine.config import Config
 from mmengine.logging import print_log
 from mmengine.registry import RUNNERS
 from mmengine.runner import Runner, find_latest_checkpoint
+from mmocr.models.textrecog.module_losses import CTCModuleLoss
+from mmocr.registry import MODELS
+
+from .ctc_frames import ctc_frames
+
+
+def _is_ctc(loss_cfg: dict) -> bool:
+    loss_type = loss_cfg.get('type')
+    cls = loss_type if isinstance(loss_type, type) else MODELS.get(loss_type)
+    return cls is not None and issubclass(cls, CTCModuleLoss)
 
 
 def apply_post_tune(cfg: Config) -> Config:
@@ -22,7 +32,9 @@ def apply_post_tune(cfg: Config) -> Config:
 
     * ``module_loss`` (dict or None): wraps ``model.decoder.module_loss``;
       the original becomes its ``proxy``. None keeps the proxy loss (the
-      control run of the main job).
+      control run of the main job). A CTC decoder's frame count
+      (``ctc_seq_len``) is found by running the model once
+      (:func:`~lsmmocr.engine.ctc_frames.ctc_frames`) unless given.
     * ``surrogate_trainer`` (dict or None): a hook appended to
       ``custom_hooks`` (the :class:`SurrogateTrainerHook`).
     * ``overrides`` (dict): merged into the config last, MMEngine style
@@ -38,6 +50,11 @@ def apply_post_tune(cfg: Config) -> Config:
         if 'module_loss' not in decoder:
             raise KeyError('post_tune.module_loss needs model.decoder.module_loss '
                            'in the config: this model has none to wrap')
+        if _is_ctc(decoder['module_loss']) and loss.get('ctc_seq_len') is None:
+            loss['ctc_seq_len'] = ctc_frames(cfg)
+            print_log(f'CTC decoder: {loss["ctc_seq_len"]} frames (found by '
+                      'running the model on the training pipeline)',
+                      logger='current')
         if decoder['module_loss'].get('type') != loss.get('type'):
             decoder['module_loss'] = dict(loss, proxy=decoder['module_loss'])
     hook = post_tune.get('surrogate_trainer')

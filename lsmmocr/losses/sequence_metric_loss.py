@@ -21,9 +21,9 @@ def layout_for(proxy: nn.Module, max_seq_len: int,
     if isinstance(proxy, CTCModuleLoss):
         if ctc_seq_len is None:
             raise ValueError(
-                f'{type(proxy).__name__} needs ctc_seq_len, the '
-                'number of frames the decoder outputs (26 for MMOCR\'s CRNN '
-                'at input width 100, 25 for SVTR at 256)')
+                f'{type(proxy).__name__} needs ctc_seq_len, the number of '
+                'frames the decoder outputs (post-tuning configs find it: '
+                'lsmmocr.engine.ctc_frames)')
         return SequenceLayout(proxy.dictionary, 'ctc', ctc_seq_len,
                               align_targets=align_targets)
     if isinstance(proxy, ABIModuleLoss):  # CE inside, first char ignored

@@ -15,7 +15,6 @@ from ..surrogates.checkpoint import load_surrogate as load_surrogate_checkpoint
 from ..surrogates.sequence_layout import SequenceLayout
 from ..utils import mmocr_dict_file
 from .edit_distance_metric import EditDistanceMetric
-from .recall_at_k import auto_chunk
 
 
 def build_layout(layout: Union[SequenceLayout, dict]) -> SequenceLayout:
@@ -187,7 +186,7 @@ class LexiconMetric(BaseMetric):
         gt_cols = np.empty(len(preds), dtype=np.int64)
         for lex, members in groups.items():
             col = {w: j for j, w in enumerate(lex)}
-            step = auto_chunk(len(lex), budget=2**24)
+            step = max(1, 2**24 // len(lex))  # (step, |lexicon|) blocks: 64 MiB
             for s in range(0, len(members), step):
                 rows = np.array(members[s:s + step])
                 cols = np.array([col.get(gts[i], -1) for i in rows])

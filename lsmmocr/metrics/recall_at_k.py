@@ -1,6 +1,6 @@
-"""Exact Recall@k of an embedding: chunked brute-force k-NN search, then
+"""Exact Recall@k of an embedding: tiled brute-force k-NN search, then
 counts of positives in each query's short list."""
-from typing import Dict, List, Optional, Sequence, Tuple, Union
+from typing import Dict, Iterator, List, Optional, Sequence, Tuple, Union
 
 import numpy as np
 import torch
@@ -31,44 +31,167 @@ def _labels(x: ArrayLike, n: int, name: str) -> np.ndarray:
     return x
 
 
-def auto_chunk(num_gallery: int, budget: int = 2**26,
-               most: int = 1024) -> int:
-    """Queries per block: at most ``most`` (larger blocks are no faster)
-    and a ``(chunk, G)`` block within ``budget`` elements (2^26 float32:
-    256 MiB); 671 for G = 100k."""
-    return max(1, min(most, budget // max(num_gallery, 1)))
+TILE = 1024  # every score comes from one (TILE × D) @ (D × TILE) product
+_ONEDNN = (torch.backends.mkldnn.is_available()
+           and hasattr(torch.ops.mkldnn, '_linear_pointwise'))
 
 
-def _tie_counts(scores: torch.Tensor, pos: torch.Tensor, kth: torch.Tensor,
-                k: int) -> torch.Tensor:
-    """Positives in the top ``k`` when the k-th score is tied beyond k:
-    among equal scores negatives come first. ``scores``/``pos``: ``(R, G)``;
-    ``kth``: ``(R,)`` the k-th largest score of each row."""
-    above = scores > kth[:, None]
-    tied_neg = ((scores == kth[:, None]) & ~pos).sum(1)
-    return (above & pos).sum(1) + (k - above.sum(1) - tied_neg).clamp(min=0)
+def _dot_tile(a: torch.Tensor, b: torch.Tensor) -> torch.Tensor:
+    """``a @ b.T`` for two ``(TILE, D)`` tiles, in float32.
+
+    oneDNN's matmul (the kernel behind ``torch.compile``'s CPU linear) when
+    PyTorch has it: it picks its kernels by the CPU's instruction set, while
+    MKL's sgemm runs its slower AVX2 path on AMD CPUs (431 vs 191 GFLOPS
+    on this project's AVX-512 EPYC machines). Either is exact float32.
+    """
+    if _ONEDNN:
+        return torch.ops.mkldnn._linear_pointwise(a, b, None, 'none', [], '')
+    return a @ b.T
+
+
+
+class _TiledScores:
+    """Scores of queries against a gallery, one fixed-shape tile at a time.
+
+    BLAS rounds a product differently for different matrix shapes (small
+    blocks take other kernels), so mathematically equal scores stop being
+    ties when the work is split differently. Here every score comes from a
+    ``TILE × TILE`` product (edge tiles zero-padded): it is a function of
+    the two vectors only, not of how many queries are searched at once, of
+    the gallery order or of the machine's memory. Leave-one-out computes
+    each pair once (the upper triangle of tiles) and reads it both ways.
+
+    Scores: cosine, the dot product of unit vectors; Euclidean,
+    ``2 q·g − |g|²`` (the order of −|q − g|²). Padding, and a query's own
+    entry in leave-one-out, score −inf.
+    """
+
+    def __init__(self, q: torch.Tensor, g: torch.Tensor, loo: bool,
+                 distance: str) -> None:
+        self.q, self.g, self.loo = q, g, loo
+        self.bias = -(g * g).sum(1) if distance == 'euclidean' else None
+        self.nq, self.ng = len(q), len(g)
+        self.q_tiles, self.g_tiles = _num_tiles(len(q)), _num_tiles(len(g))
+
+    def _rows(self, x: torch.Tensor, t: int) -> torch.Tensor:
+        rows = x[t * TILE:(t + 1) * TILE]
+        return rows if len(rows) == TILE else F.pad(rows, (0, 0, 0, TILE - len(rows)))
+
+    def _finish(self, dot: torch.Tensor, rows: slice, cols: slice) -> torch.Tensor:
+        """Scores of query ``rows`` (tile-local) against gallery ``cols``."""
+        n_rows = min(rows.stop, self.nq) - rows.start
+        n_cols = min(cols.stop, self.ng) - cols.start
+        out = dot[:n_rows, :n_cols]
+        if self.bias is not None:
+            out = out.mul(2).add_(self.bias[cols])
+        if self.loo and rows.start == cols.start:
+            out.fill_diagonal_(float('-inf'))
+        return out
+
+    def _blocks(self) -> Iterator[Tuple[int, int]]:
+        """Tile pairs to compute: leave-one-out, the diagonal first (a
+        query's own tile holds its likely neighbours when the data come
+        grouped, which sets a high bar for the rest), then the upper
+        triangle."""
+        if not self.loo:
+            yield from ((i, j) for i in range(self.q_tiles)
+                        for j in range(self.g_tiles))
+            return
+        yield from ((i, i) for i in range(self.q_tiles))
+        yield from ((i, j) for i in range(self.q_tiles)
+                    for j in range(i + 1, self.g_tiles))
+
+    def pairs(self) -> Iterator[Tuple[slice, slice, torch.Tensor]]:
+        """``(query rows, gallery cols, scores)`` for every block of the
+        score matrix, each block exactly once."""
+        for i, j in self._blocks():
+            dot = _dot_tile(self._rows(self.q, i), self._rows(self.g, j))
+            rows, cols = _span(i), _span(j)
+            yield rows, cols, self._finish(dot, rows, cols)
+            if self.loo and j > i:
+                yield cols, rows, self._finish(dot.T, cols, rows)
+
+    def rows(self, i: int) -> Iterator[Tuple[slice, torch.Tensor]]:
+        """``(gallery cols, scores)`` of query tile ``i`` against each
+        gallery tile, the same values as :meth:`pairs` gives."""
+        for j in range(self.g_tiles):
+            a, b = (j, i) if self.loo and j < i else (i, j)
+            dot = _dot_tile(self._rows(self.q, a), self._rows(self.g, b))
+            yield _span(j), self._finish(dot if a == i else dot.T,
+                                         _span(i), _span(j))
+
+
+def _num_tiles(n: int) -> int:
+    return -(-n // TILE)
+
+
+def _span(t: int) -> slice:
+    return slice(t * TILE, (t + 1) * TILE)
+
+
+def _top_scores(scores: _TiledScores, fetch: int
+                ) -> Tuple[torch.Tensor, torch.Tensor]:
+    """The ``fetch`` best scores of every query, descending, and their
+    gallery indexes. A block only updates the queries it can improve:
+    after the first few blocks most scores fall below the running
+    ``fetch``-th best and cost one comparison each."""
+    vals = torch.full((scores.nq, fetch), float('-inf'))
+    idx = torch.full((scores.nq, fetch), -1, dtype=torch.long)
+    for rows, cols, block in scores.pairs():
+        better = (block.amax(1) > vals[rows, -1]).nonzero()[:, 0]
+        if not len(better):
+            continue
+        r = better + rows.start
+        top = block[better].topk(min(fetch, block.shape[1]), dim=1)
+        v = torch.cat([vals[r], top.values], 1)
+        i = torch.cat([idx[r], top.indices + cols.start], 1)
+        best = v.topk(fetch, dim=1)
+        vals[r], idx[r] = best.values, i.gather(1, best.indices)
+    return vals, idx
+
+
+def _tied_counts(scores: _TiledScores, rows: torch.Tensor,
+                 kth: torch.Tensor, k: int, q_codes: torch.Tensor,
+                 g_codes: torch.Tensor) -> torch.Tensor:
+    """Positives in the top ``k`` of query ``rows`` whose k-th score
+    ``kth`` is tied beyond k: among equal scores negatives come first."""
+    above = torch.zeros(len(rows), dtype=torch.long)
+    above_pos = torch.zeros_like(above)
+    tied_neg = torch.zeros_like(above)
+    for t in rows.div(TILE, rounding_mode='floor').unique().tolist():
+        sel = (rows // TILE == t).nonzero()[:, 0]
+        local, v = rows[sel] - t * TILE, kth[sel, None]
+        codes = q_codes[rows[sel], None]
+        for cols, block in scores.rows(t):
+            s, pos = block[local], g_codes[None, cols] == codes
+            gt = s > v
+            above[sel] += gt.sum(1)
+            above_pos[sel] += (gt & pos).sum(1)
+            tied_neg[sel] += ((s == v) & ~pos).sum(1)
+    return above_pos + (k - above - tied_neg).clamp(min=0)
 
 
 def positive_counts(queries: ArrayLike, query_labels: ArrayLike,
                     gallery: Optional[ArrayLike] = None,
                     gallery_labels: Optional[ArrayLike] = None,
                     ks: Sequence[int] = (1, 2, 4, 8),
-                    distance: str = 'cosine',
-                    chunk_size: Optional[int] = None
+                    distance: str = 'cosine'
                     ) -> Tuple[np.ndarray, np.ndarray]:
     """Positives among each query's ``k`` nearest gallery items.
 
     Without a gallery the queries are the gallery, each query left out of
     its own search (leave-one-out). The search is exact (float32 scores, as
-    faiss ``IndexFlat``) and runs over blocks of ``chunk_size`` queries:
-    memory ``O(chunk_size × G)``, never ``N × G``. ``k`` beyond the gallery
-    size retrieves the whole gallery.
+    faiss ``IndexFlat``) over fixed ``1024 × 1024`` blocks of the score
+    matrix (:class:`_TiledScores`): memory ``O(1024² + N k)``, never
+    ``N × G``; leave-one-out scores each pair once. ``k`` beyond the
+    gallery size retrieves the whole gallery.
 
     Ties: items with equal scores are ordered negatives first (the
     pessimistic rule), so the result does not depend on the gallery order
     and a collapsed embedding (all scores equal) scores 0, not 1. Scores are
     float32 (cosine: dot products of unit vectors; Euclidean: 2 q·g − |g|²),
-    so a tie is a tie of the computed scores.
+    so a tie is a tie of the computed scores; each score depends on its two
+    vectors only, so equal vectors tie however the search is split.
 
     Args:
         queries (array): ``(Nq, D)`` embeddings.
@@ -77,8 +200,6 @@ def positive_counts(queries: ArrayLike, query_labels: ArrayLike,
         gallery_labels (array, optional): ``(G,)`` labels.
         ks (sequence of int): Short-list sizes. Defaults to (1, 2, 4, 8).
         distance (str): ``'cosine'`` or ``'euclidean'``.
-        chunk_size (int, optional): Queries per block. Defaults to
-            :func:`auto_chunk`.
 
     Returns:
         tuple[ndarray, ndarray]: ``(Nq, len(ks))`` counts of positives in
@@ -119,34 +240,20 @@ def positive_counts(queries: ArrayLike, query_labels: ArrayLike,
     if distance == 'cosine':
         q = F.normalize(q, dim=1)
         g = q if loo else F.normalize(g, dim=1)
-    else:  # rank by 2 q·g − |g|², i.e. by −|q − g|²
-        bias = -(g * g).sum(1)
+    scores = _TiledScores(q, g, loo, distance)
     k_eff = [min(k, num_gallery) for k in ks]
-    fetch = min(max(k_eff) + 1, len(g))
-    step = chunk_size or auto_chunk(len(g))
-    block = torch.empty(min(step, len(q)), len(g))
+    vals, idx = _top_scores(scores, min(max(k_eff) + 1, num_gallery))
+    cum = (g_codes[idx.clamp(min=0)] == q_codes[:, None]).cumsum(1)
     counts = torch.empty(len(q), len(ks), dtype=torch.long)
-    for s in range(0, len(q), step):
-        qc, cc = q[s:s + step], q_codes[s:s + step]
-        scores = block[:len(qc)]
-        if distance == 'cosine':
-            torch.mm(qc, g.T, out=scores)
-        else:
-            torch.addmm(bias, qc, g.T, alpha=2, out=scores)
-        if loo:
-            rows = torch.arange(len(qc))
-            scores[rows, rows + s] = float('-inf')
-        vals, idx = scores.topk(fetch, dim=1)
-        cum = (g_codes[idx] == cc[:, None]).cumsum(1)
-        for j, k in enumerate(k_eff):
-            counts[s:s + len(qc), j] = cum[:, k - 1]
-            if k == num_gallery:
-                continue
-            tied = (vals[:, k - 1] == vals[:, k]).nonzero()[:, 0]
-            if len(tied):
-                pos = g_codes[None, :] == cc[tied, None]
-                counts[s + tied, j] = _tie_counts(scores[tied], pos,
-                                                  vals[tied, k - 1], k)
+    for j, k in enumerate(k_eff):
+        if k == num_gallery:
+            counts[:, j] = n_pos
+            continue
+        counts[:, j] = cum[:, k - 1]
+        tied = (vals[:, k - 1] == vals[:, k]).nonzero()[:, 0]
+        if len(tied):
+            counts[tied, j] = _tied_counts(scores, tied, vals[tied, k - 1],
+                                           k, q_codes, g_codes)
     return counts.numpy(), n_pos.numpy()
 
 
@@ -180,12 +287,11 @@ def recall_at_k(queries: ArrayLike, query_labels: ArrayLike,
                 gallery: Optional[ArrayLike] = None,
                 gallery_labels: Optional[ArrayLike] = None,
                 ks: Sequence[int] = (1, 2, 4, 8),
-                distance: str = 'cosine',
-                chunk_size: Optional[int] = None) -> Dict[str, float]:
+                distance: str = 'cosine') -> Dict[str, float]:
     """Exact Recall@k: :func:`positive_counts` then
     :func:`summarize_counts` (same arguments)."""
     counts, n_pos = positive_counts(queries, query_labels, gallery,
-                                    gallery_labels, ks, distance, chunk_size)
+                                    gallery_labels, ks, distance)
     return summarize_counts(counts, n_pos, ks)
 
 
@@ -213,7 +319,6 @@ class RecallAtK(BaseMetric):
             predicted sample. Defaults to ``'embedding'``.
         label_key (str): Dotted key of the label. Defaults to ``'label'``.
         split_key (str): Key holding ``'query'`` or ``'gallery'``.
-        chunk_size (int, optional): Queries per search block.
         collect_device (str): ``'cpu'`` or ``'gpu'``.
         prefix (str, optional): Defaults to ``'retrieval'``.
     """
@@ -227,7 +332,6 @@ class RecallAtK(BaseMetric):
                  embedding_key: str = 'embedding',
                  label_key: str = 'label',
                  split_key: str = 'split',
-                 chunk_size: Optional[int] = None,
                  collect_device: str = 'cpu',
                  prefix: Optional[str] = None) -> None:
         super().__init__(collect_device, prefix)
@@ -238,7 +342,7 @@ class RecallAtK(BaseMetric):
                              f'{distance!r}')
         self.ks, self.distance, self.mode = list(ks), distance, mode
         self.embedding_key, self.label_key = embedding_key, label_key
-        self.split_key, self.chunk_size = split_key, chunk_size
+        self.split_key = split_key
 
     def process(self, data_batch: Sequence[Dict],
                 data_samples: Sequence[Dict]) -> None:
@@ -267,8 +371,7 @@ class RecallAtK(BaseMetric):
             is_q = np.asarray(splits) == 'query'
             args = (embs[is_q], labels[is_q], embs[~is_q], labels[~is_q])
         counts, n_pos = positive_counts(*args, ks=self.ks,
-                                        distance=self.distance,
-                                        chunk_size=self.chunk_size)
+                                        distance=self.distance)
         if (n_pos == 0).any():
             print_log(f'RecallAtK: {int((n_pos == 0).sum())} of {len(n_pos)} '
                       'queries have no positive in the gallery and are left '

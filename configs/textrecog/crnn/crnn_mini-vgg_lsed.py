@@ -4,5 +4,3 @@ _base_ = [
     'mmocr::textrecog/crnn/crnn_mini-vgg_5e_mj.py',
     '../../_base_/lsed_posttune.py',
 ]
-# 32x100 input -> 26 CTC frames.
-post_tune = dict(module_loss=dict(ctc_seq_len=26))

@@ -1,4 +1,2 @@
 # LS-ED post-tuning of CRNN on the built-in synthetic data (the main job).
 _base_ = ['crnn_mini-vgg_synth.py', '../../_base_/lsed_posttune.py']
-# 32x100 input -> 26 CTC frames.
-post_tune = dict(module_loss=dict(ctc_seq_len=26))

@@ -2,5 +2,3 @@
 # is new to the recognizer (the on-disk train split is small enough to be
 # memorised). `tools/main_job.py --posttune-data online` uses it.
 _base_ = ['crnn_mini-vgg_synth_online.py', '../../_base_/lsed_posttune.py']
-# 32x100 input -> 26 CTC frames.
-post_tune = dict(module_loss=dict(ctc_seq_len=26))

@@ -4,5 +4,3 @@ _base_ = [
     'mmocr::textrecog/svtr/svtr-tiny_20e_st_mj.py',
     '../../_base_/lsed_posttune.py',
 ]
-# 64x256 input -> 25 CTC frames.
-post_tune = dict(module_loss=dict(ctc_seq_len=25))
