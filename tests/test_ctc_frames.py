@@ -44,10 +44,10 @@ def test_a_width_dependent_frame_count_is_reported(tmp_path):
         "    dict(type='LoadOCRAnnotations', with_text=True),\n"
         "    dict(type='RescaleToHeight', height=32, min_width=32),\n"
         "    dict(type='PackTextRecogInputs')]\n")
-    cfg = posttune_config(tmp_path, str(CONFIGS / 'textrecog/crnn/crnn_mini-vgg_synth.py'),
-                          keep_ratio)
-    with pytest.raises(ValueError, match='depends on the crop width .*26 for a '
-                       '100-pixel-wide crop.*set post_tune.module_loss.ctc_seq_len'):
+    crnn = CONFIGS / 'textrecog/crnn/crnn_mini-vgg_synth.py'
+    cfg = posttune_config(tmp_path, str(crnn), keep_ratio)
+    with pytest.raises(ValueError, match='depends on the crop width .*26 for '
+                       'a 100-pixel-wide crop.*set post_tune.module_loss'):
         surrogate_spec(cfg)
     # Given, it is used as is.
     cfg.merge_from_dict({'post_tune.module_loss.ctc_seq_len': 26})

@@ -8,9 +8,15 @@ from conftest import REPO, run_tool
 
 @pytest.mark.slow
 def test_main_job_writes_a_finite_report(tmp_path):
-    work = tmp_path / 'job'
-    run_tool(['tools/main_job.py', '--preset', 'quick', '--work-dir', str(work),
-              '--data-root', str(tmp_path / 'data')], REPO, timeout=900)
+    work, cache = tmp_path / 'job', dict(LSMMOCR_CACHE=str(tmp_path / 'cache'))
+    proc = run_tool(['tools/main_job.py', '--preset', 'quick', '--work-dir',
+                     str(work), '--data-root', str(tmp_path / 'data')], REPO,
+                    cache, timeout=900)
+    # One progress line per training stage; the stages' times at the end.
+    for label in ('baseline', 'converged', 'seed 0 control', 'seed 0 lsed',
+                  'seed 0 expected_risk'):
+        assert f'{label}: iteration ' in proc.stdout, label
+    assert 'ETA' in proc.stdout
     report = json.loads((work / 'report.json').read_text())
     for run in ('baseline', 'control', 'lsed', 'expected_risk'):
         for metric, (mean, std) in report['summary'][run].items():
@@ -25,15 +31,24 @@ def test_main_job_writes_a_finite_report(tmp_path):
     assert (work / 'seed0' / 'curves.png').stat().st_size > 1000
     assert (work / 'surrogate_scatter.png').stat().st_size > 1000
     assert (work / 'converged' / 'iter_2.pth').is_file()
-    # Again, post-tuning on batches rendered on the fly: the finished baseline
-    # is reused; the converge stage and the three arms (other config) are
+    assert '| baseline |' in md and '| **total** |' in md
+    assert set(report['summary']['stage_seconds']) == {
+        'data', 'baseline', 'surrogate pre-training',
+        'seed 0: post-tuning and evaluation'}
+    # Again in another work dir, post-tuning on batches rendered on the fly:
+    # the baseline and h_Φ come from the cache (same config, data and
+    # packages); the converge stage and the three arms (other config) are
     # trained anew.
+    other = tmp_path / 'job2'
     proc = run_tool(['tools/main_job.py', '--preset', 'quick', '--work-dir',
-                     str(work), '--data-root', str(tmp_path / 'data'),
-                     '--posttune-data', 'online'], REPO, timeout=900)
-    assert 'baseline: reusing' in proc.stdout
+                     str(other), '--data-root', str(tmp_path / 'data'),
+                     '--posttune-data', 'online'], REPO, cache, timeout=900)
+    assert 'baseline: cached' in proc.stdout
+    assert 'surrogate: cached' in proc.stdout
+    assert not (other / 'baseline').exists()
     assert proc.stdout.count('crnn_mini-vgg_lsed_synth_online.py') == 4
-    online = json.loads((work / 'report.json').read_text())
+    online = json.loads((other / 'report.json').read_text())
+    assert online['per_seed']['0']['baseline'] == report['per_seed']['0']['baseline']
     assert online['settings']['posttune_data'] == 'online'
     assert math.isfinite(online['summary']['ted_change_vs_control']['lsed'][0])
 

@@ -12,6 +12,7 @@ is a subprocess of ``tools/train.py``, as a user would run it.
 import json
 import os
 import os.path as osp
+import re
 import subprocess
 import sys
 import time
@@ -28,6 +29,8 @@ from ..surrogates.pretrain import (fidelity, held_out_pairs, pretrain_surrogate,
                                    surrogate_spec)
 from ..utils import mmocr_dict_file
 from ..visualization import plot_curves, scatter_e_hat
+from .artifact_cache import ArtifactCache, artifact_key, data_fingerprint, file_digest
+from .stages import Stages, progress_line
 
 REPO = osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__))))
 MODELS = {
@@ -138,15 +141,50 @@ def finished_run(work_dir: str, run: dict) -> Optional[str]:
     return ckpt if same and osp.isfile(ckpt) else None
 
 
-def train(cfg: str, work_dir: str, options: List[str]) -> str:
+ITER = re.compile(r'Iter\(train\) \[\s*(\d+)/(\d+)\]')
+
+
+def _follow(proc: subprocess.Popen, log, label: str) -> None:
+    """Copy a training run's output to ``log``; one progress line on the
+    terminal (redrawn in place; every 30 s when the output is not a
+    terminal): iteration, elapsed time, ETA."""
+    t0, shown, tty = time.time(), 0.0, sys.stdout.isatty()
+    for line in proc.stdout:
+        log.write(line)
+        m = ITER.search(line)
+        if m and (tty or time.time() - shown >= 30 or m[1] == m[2]):
+            shown = time.time()
+            print(('\r' if tty else '') + progress_line(
+                label, int(m[1]), int(m[2]), shown - t0),
+                end='' if tty else '\n', flush=True)
+    if tty:
+        print()
+
+
+def config_text(cfg: str) -> str:
+    """The text of ``cfg`` and of its bases, without their file paths."""
+    text = Config.fromfile(osp.join(REPO, cfg))._text
+    return '\n'.join(line for line in text.splitlines()
+                     if not osp.isfile(line))
+
+
+def train(cfg: str, work_dir: str, options: List[str], label: str,
+          cache: Optional[Dict] = None) -> str:
     """Run ``tools/train.py`` and return the final checkpoint path; a run
     already finished in ``work_dir`` with the same config and options is
-    reused."""
+    reused. ``cache``: what else identifies the result (data, the start
+    checkpoint): it is then shared across work dirs (:class:`ArtifactCache`)."""
     run = dict(config=cfg, options=options)
     done = finished_run(work_dir, run)
     if done:
-        print(f'reusing {done} (same config and options)', flush=True)
+        print(f'{label}: reusing {done} (same config and options)', flush=True)
         return done
+    if cache is not None:
+        key = artifact_key(config=config_text(cfg), options=options, **cache)
+        cached = ArtifactCache(label).get(key)
+        if cached:
+            print(f'{label}: cached {cached}', flush=True)
+            return cached
     cmd = [sys.executable, osp.join(REPO, 'tools/train.py'),
            osp.join(REPO, cfg), '--work-dir', work_dir, '--cfg-options',
            *options]
@@ -155,11 +193,14 @@ def train(cfg: str, work_dir: str, options: List[str]) -> str:
     with open(osp.join(work_dir, 'run.json'), 'w') as f:
         json.dump(run, f)
     with open(osp.join(work_dir, 'stdout.log'), 'w') as log:
-        proc = subprocess.run(cmd, stdout=log, stderr=subprocess.STDOUT)
-    if proc.returncode != 0:
+        proc = subprocess.Popen(cmd, stdout=subprocess.PIPE,
+                                stderr=subprocess.STDOUT, text=True)
+        _follow(proc, log, label)
+    if proc.wait() != 0:
         raise RuntimeError(f'training failed; see {work_dir}/stdout.log')
     with open(osp.join(work_dir, 'last_checkpoint')) as f:
-        return f.read().strip()
+        ckpt = f.read().strip()
+    return ArtifactCache(label).put(key, ckpt) if cache is not None else ckpt
 
 
 def evaluate(job: JobConfig, checkpoint: str, work_dir: str) -> Dict[str, float]:
@@ -174,9 +215,12 @@ def evaluate(job: JobConfig, checkpoint: str, work_dir: str) -> Dict[str, float]
 
 
 def common_options(job: JobConfig, seed: int, iters: int) -> List[str]:
+    """Seed, batch, no validation, one checkpoint at the end, a log line
+    (and so a progress update) every 2 % of the run."""
     return [f'randomness.seed={seed}', f'train_dataloader.batch_size={job.batch_size}',
             'val_cfg=None', 'val_dataloader=None', 'val_evaluator=None',
-            f'default_hooks.checkpoint.interval={iters}']
+            f'default_hooks.checkpoint.interval={iters}',
+            f'default_hooks.logger.interval={max(1, iters // 50)}']
 
 
 def posttune_options(job: JobConfig, seed: int, baseline: str, arm: str,
@@ -188,8 +232,7 @@ def posttune_options(job: JobConfig, seed: int, baseline: str, arm: str,
         f'{pt}overrides.train_cfg.max_iters={job.posttune_iters}',
         f'{pt}overrides.train_cfg.val_interval={job.posttune_iters + 1}',
         f'{pt}overrides.default_hooks.checkpoint.interval={job.posttune_iters}',
-        f'{pt}overrides.optim_wrapper.optimizer.lr={job.lr}',
-        'default_hooks.logger.interval=10']
+        f'{pt}overrides.optim_wrapper.optimizer.lr={job.lr}']
     st, ml = f'{pt}surrogate_trainer.', f'{pt}module_loss.'
     if arm == 'control':  # same schedule, proxy loss, no hook
         return opts + [f'{pt}module_loss=None', f'{pt}surrogate_trainer=None']
@@ -219,20 +262,15 @@ def posttune_options(job: JobConfig, seed: int, baseline: str, arm: str,
 
 
 def train_baseline(job: JobConfig) -> str:
-    """The proxy-trained recognizer every seed starts from."""
+    """The proxy-trained recognizer every seed starts from (cached across
+    work dirs by config, data and package versions)."""
     if job.baseline_checkpoint:
         return job.baseline_checkpoint
-    work_dir = osp.join(job.work_dir, 'baseline')
-    if osp.isfile(osp.join(work_dir, f'iter_{job.baseline_iters}.pth')):
-        print(f'baseline: reusing {work_dir}')
-        return osp.join(work_dir, f'iter_{job.baseline_iters}.pth')
-    t0 = time.time()
-    ckpt = train(MODELS[job.model][0], work_dir,
+    return train(MODELS[job.model][0], osp.join(job.work_dir, 'baseline'),
                  common_options(job, 0, job.baseline_iters) +
                  [f'train_cfg.max_iters={job.baseline_iters}',
-                  f'train_cfg.val_interval={job.baseline_iters + 1}'])
-    print(f'baseline trained in {time.time() - t0:.0f} s', flush=True)
-    return ckpt
+                  f'train_cfg.val_interval={job.baseline_iters + 1}'],
+                 'baseline', cache=dict(data=data_fingerprint(job.data_root)))
 
 
 def converge(job: JobConfig, baseline: str) -> str:
@@ -240,12 +278,12 @@ def converge(job: JobConfig, baseline: str) -> str:
     proxy loss on the post-tuning schedule (the control's), or as it is."""
     if not job.converge_iters:
         return baseline
-    t0 = time.time()
     longer = replace(job, posttune_iters=job.converge_iters)
-    ckpt = train(job.posttune_config(), osp.join(job.work_dir, 'converged'),
-                 posttune_options(longer, 0, baseline, 'control'))
-    print(f'baseline converged in {time.time() - t0:.0f} s', flush=True)
-    return ckpt
+    options = posttune_options(longer, 0, baseline, 'control')
+    return train(job.posttune_config(), osp.join(job.work_dir, 'converged'),
+                 options, 'converged', cache=dict(
+                     data=data_fingerprint(job.data_root),
+                     start=file_digest(baseline)))
 
 
 def pretrain(job: JobConfig) -> Dict:
@@ -262,10 +300,7 @@ def pretrain(job: JobConfig) -> Dict:
         path = job.surrogate_checkpoint
         surrogate = load_surrogate(path, spec['layout'], check_targets=True)
     else:
-        path = osp.join(job.work_dir, 'surrogate.pth')
-        surrogate = pretrain_surrogate(spec, path, iters=job.surrogate_iters,
-                                       batch_size=job.surrogate_batch_size,
-                                       resume=True)
+        path, surrogate = cached_pretrain(job, spec)
     fid = fidelity(surrogate.eval(), held_out_pairs(spec['layout'], 1000, 0))
     scatter_e_hat(fid['e'], fid['e_hat'],
                   osp.join(job.work_dir, 'surrogate_scatter.png'),
@@ -278,6 +313,25 @@ def pretrain(job: JobConfig) -> Dict:
         'mae', 'mae_ed_le3', 'spearman', 'kendall')})
 
 
+def cached_pretrain(job: JobConfig, spec: Dict):
+    """Pre-train h_Φ into the work dir (resumable), or take it from the
+    cache when the same settings and packages made it before."""
+    settings = dict(layout=spec['layout'].meta(), iters=job.surrogate_iters,
+                    batch_size=job.surrogate_batch_size,
+                    **{k: spec[k] for k in ('surrogate', 'fit_loss', 'sampler')})
+    cache = ArtifactCache('surrogate')
+    key = artifact_key(**settings)
+    path = cache.get(key)
+    if path:
+        print(f'surrogate: cached {path}', flush=True)
+        return path, load_surrogate(path, spec['layout'], check_targets=True)
+    path = osp.join(job.work_dir, 'surrogate.pth')
+    surrogate = pretrain_surrogate(spec, path, iters=job.surrogate_iters,
+                                   batch_size=job.surrogate_batch_size,
+                                   resume=True)
+    return cache.put(key, path), surrogate
+
+
 def run_seed(job: JobConfig, seed: int, baseline: str,
              surrogate: str) -> Dict[str, Dict[str, float]]:
     """Each arm's post-tuning for one seed, and the evaluations."""
@@ -285,7 +339,8 @@ def run_seed(job: JobConfig, seed: int, baseline: str,
     ckpts = {'baseline': baseline}
     for arm in job.arms:
         ckpts[arm] = train(job.posttune_config(), osp.join(root, arm),
-                           posttune_options(job, seed, baseline, arm, surrogate))
+                           posttune_options(job, seed, baseline, arm, surrogate),
+                           f'seed {seed} {arm}')
     plot_curves({n: osp.join(root, n) for n in job.arms},
                 ['loss', 'lsed_approx_error', 'lsed_exploit_rate'],
                 osp.join(root, 'curves.png'))
@@ -353,17 +408,24 @@ def run(job: JobConfig) -> Dict:
     os.environ['LSMMOCR_SYNTH_ROOT'] = osp.abspath(job.data_root)
     job.work_dir = osp.abspath(job.work_dir)
     os.makedirs(job.work_dir, exist_ok=True)
-    ensure_data(job)
-    baseline = converge(job, train_baseline(job))
-    surrogate = pretrain(job)
-    per_seed = {s: run_seed(job, s, baseline, surrogate['path'])
-                for s in job.seeds}
+    stages = Stages()
+    with stages('data'):
+        ensure_data(job)
+    with stages('baseline'):
+        baseline = converge(job, train_baseline(job))
+    with stages('surrogate pre-training'):
+        surrogate = pretrain(job)
+    per_seed = {}
+    for s in job.seeds:
+        with stages(f'seed {s}: post-tuning and evaluation'):
+            per_seed[s] = run_seed(job, s, baseline, surrogate['path'])
     summary = summarize(per_seed)
     summary['surrogate'] = surrogate
+    summary['stage_seconds'] = stages.seconds
     report = dict(settings=asdict(job), per_seed=per_seed, summary=summary)
     with open(osp.join(job.work_dir, 'report.json'), 'w') as f:
         json.dump(report, f, indent=2)
-    md = markdown(job, summary)
+    md = markdown(job, summary) + f'\nStage times:\n\n{stages.markdown()}'
     with open(osp.join(job.work_dir, 'report.md'), 'w') as f:
         f.write(md)
     print(md)
