@@ -8,6 +8,7 @@ and the ratio, for CRNN (CTC) and one attention model.
 """
 import argparse
 import os.path as osp
+import statistics
 import tempfile
 import time
 
@@ -28,14 +29,23 @@ MODELS = dict(
     svtr='configs/textrecog/svtr/svtr-tiny_lsed.py')
 
 
+ARMS = ('proxy', 'lsed', 'monitored')
+
+
 def build(cfg_path: str, data_root: str, work_dir: str, batch_size: int,
-          lsed: bool):
+          arm: str):
+    """A runner ready to step: ``proxy`` (no LS-ED), ``lsed`` (the
+    exploitation monitor off; the step clock never advances it) or
+    ``monitored`` (the monitor's extra forward pass at every step)."""
     cfg = train_on_synth_split(Config.fromfile(osp.join(REPO, cfg_path)),
                                data_root, batch_size)
     cfg.update(work_dir=work_dir, load_from=None)
-    if not lsed:
+    if arm == 'proxy':
         cfg.merge_from_dict({'post_tune.module_loss': None,
                              'post_tune.surrogate_trainer': None})
+    else:
+        cfg.merge_from_dict({'post_tune.surrogate_trainer.monitor_interval':
+                             int(arm == 'monitored')})
     runner = PostTuneRunner.from_cfg(cfg)
     runner.optim_wrapper = runner.build_optim_wrapper(runner.optim_wrapper)
     runner.call_hook('before_run')
@@ -43,15 +53,25 @@ def build(cfg_path: str, data_root: str, work_dir: str, batch_size: int,
     return runner, hooks
 
 
-def seconds_per_step(runner, hooks, batch, steps: int, warmup: int) -> float:
-    times = []
+def step(runner, hooks, batch, i: int) -> float:
+    """Seconds of one post-tuning step (the recognizer's, then the hooks')."""
+    t0 = time.perf_counter()
+    runner.model.train_step(batch, optim_wrapper=runner.optim_wrapper)
+    for hook in hooks:
+        hook.after_train_iter(runner, i, batch)
+    return time.perf_counter() - t0
+
+
+def interleaved_medians(runs: dict, steps: int, warmup: int) -> dict:
+    """Median seconds per step of each ``(runner, hooks, batch)``, their
+    steps taken in turn so that load changes hit all of them alike."""
+    times = {k: [] for k in runs}
     for i in range(warmup + steps):
-        t0 = time.perf_counter()
-        runner.model.train_step(batch, optim_wrapper=runner.optim_wrapper)
-        for hook in hooks:
-            hook.after_train_iter(runner, i, batch)
-        times.append(time.perf_counter() - t0)
-    return sum(times[warmup:]) / steps
+        for k, (runner, hooks, batch) in runs.items():
+            t = step(runner, hooks, batch, i)
+            if i >= warmup:
+                times[k].append(t)
+    return {k: statistics.median(v) for k, v in times.items()}
 
 
 def main() -> None:
@@ -59,7 +79,7 @@ def main() -> None:
     parser.add_argument('--models', nargs='+', default=['crnn', 'nrtr'],
                         choices=sorted(MODELS))
     parser.add_argument('--batch-size', type=int, default=32)
-    parser.add_argument('--steps', type=int, default=5)
+    parser.add_argument('--steps', type=int, default=10)
     parser.add_argument('--warmup', type=int, default=2)
     parser.add_argument('--threads', type=int, default=2)
     args = parser.parse_args()
@@ -67,18 +87,23 @@ def main() -> None:
     with tempfile.TemporaryDirectory() as tmp:
         make_synth_dataset(tmp, mmocr_dict_file('lower_english_digits.txt'),
                            dict(train=args.batch_size), seed=0, max_len=10)
-        print(f'batch {args.batch_size}, {args.steps} timed steps after '
-              f'{args.warmup} warm-up, {args.threads} threads')
+        print(f'batch {args.batch_size}, {args.steps} timed steps each '
+              f'(interleaved, median) after {args.warmup} warm-up, '
+              f'{args.threads} threads')
         for name in args.models:
-            res = {}
-            for lsed in (False, True):
-                runner, hooks = build(MODELS[name], tmp, osp.join(tmp, name),
-                                      args.batch_size, lsed)
-                batch = next(iter(runner.train_dataloader))
-                res[lsed] = seconds_per_step(runner, hooks, batch, args.steps,
-                                             args.warmup)
-            print(f'{name:6s} proxy {res[False]:.3f} s/step  LS-ED '
-                  f'{res[True]:.3f} s/step  ratio {res[True] / res[False]:.2f}x')
+            runs = {}
+            for arm in ARMS:
+                runner, hooks = build(MODELS[name], tmp,
+                                      osp.join(tmp, f'{name}_{arm}'),
+                                      args.batch_size, arm)
+                runs[arm] = (runner, hooks, next(iter(runner.train_dataloader)))
+            t = interleaved_medians(runs, args.steps, args.warmup)
+            # The monitor runs every `monitor_interval` (default 10) steps.
+            default = t['lsed'] + (t['monitored'] - t['lsed']) / 10
+            print(f'{name:6s} proxy {t["proxy"]:.3f} s/step  LS-ED '
+                  f'{t["lsed"]:.3f} s/step (+ monitor every step '
+                  f'{t["monitored"]:.3f}; every 10th, the default: '
+                  f'{default:.3f})  ratio {default / t["proxy"]:.2f}x')
 
 
 if __name__ == '__main__':

@@ -98,7 +98,8 @@ class SurrogateTrainerHook(Hook):
             batch again after the recognizer's step (side-effect free) and
             log ``train/lsed_exploit_rate``: the share of monitored steps
             after which ê on the batch fell while its true total edit
-            distance rose. 0 disables it. Defaults to 1.
+            distance rose. 0 disables it. Defaults to 10 (one extra forward pass
+            every 10 steps).
         sampler (dict): Keyword arguments of :class:`PairSampler`.
         seed (int): Seed of the pair sampler (plus the rank).
     """
@@ -115,7 +116,7 @@ class SurrogateTrainerHook(Hook):
                  inner_steps: int = 1,
                  warmup_iters: int = 0,
                  lookahead_steps: Sequence[float] = (),
-                 monitor_interval: int = 1,
+                 monitor_interval: int = 10,
                  sampler: dict = dict(),
                  seed: int = 0) -> None:
         if source not in SOURCES:
