@@ -23,7 +23,7 @@ import subprocess
 import sys
 import tempfile
 import time
-from typing import Callable, List, Tuple
+from typing import Callable, Dict, List, Tuple
 
 import numpy as np
 
@@ -65,6 +65,25 @@ def run_worker(script: str, argv: List[str], for_memory: bool) -> dict:
     out = subprocess.run([sys.executable, script, *argv], check=True,
                          capture_output=True, text=True, env=env).stdout
     return json.loads(out.strip().splitlines()[-1])
+
+
+def interleaved_runs(script: str, runs: Dict[str, List[str]],
+                     repeats: int) -> Dict[str, dict]:
+    """Each run (name -> ``script`` arguments) ``repeats`` times, the runs
+    interleaved, the fastest time kept; then once more each for its peak
+    memory (see :func:`run_worker`)."""
+    results = {}
+    for for_memory in [False] * repeats + [True]:
+        for name, argv in runs.items():
+            r = run_worker(script, argv, for_memory)
+            if for_memory:
+                results[name]['peak_mib'] = r['peak_mib']
+            elif name in results:
+                results[name]['seconds'] = min(r['seconds'],
+                                               results[name]['seconds'])
+            else:
+                results[name] = r
+    return results
 
 
 def make_data(args) -> Tuple[np.ndarray, np.ndarray]:
@@ -186,21 +205,13 @@ def main() -> None:
           f'{args.distance}, ks={args.ks}; threads (torch and faiss) '
           f'{args.threads or torch.get_num_threads()}; load average '
           f'{os.getloadavg()[0]:.1f}')
-    results, tmp = {}, tempfile.mkdtemp()
-    # Timed runs interleaved, the fastest counting; then one memory run each.
-    for for_memory in [False] * args.repeats + [True]:
-        for m in args.methods:
-            counts = os.path.join(tmp, f'{m}.npy')
-            r = run_worker(__file__, ['--worker', m, '--counts', counts,
-                                      *sys.argv[1:]], for_memory)
-            r['counts'] = counts if m != 'pml' else None
-            if for_memory:
-                results[m]['peak_mib'] = r['peak_mib']
-            elif m in results:
-                results[m]['seconds'] = min(r['seconds'],
-                                            results[m]['seconds'])
-            else:
-                results[m] = r
+    tmp = tempfile.mkdtemp()
+    counts = {m: os.path.join(tmp, f'{m}.npy') for m in args.methods}
+    results = interleaved_runs(__file__, {
+        m: ['--worker', m, '--counts', counts[m], *sys.argv[1:]]
+        for m in args.methods}, args.repeats)
+    for m, r in results.items():
+        r['counts'] = counts[m] if m != 'pml' else None
     base = results.get('lsmmocr')
     print('| method | ' + ' | '.join(f'R@{k}' for k in args.ks) +
           ' | time (s) | time / lsmmocr | peak extra (MiB) |')

@@ -5,8 +5,10 @@ one training step of a small CNN, one pass vs ``large_batch_backward``.
 Gradients are compared with the one-pass run of the same setting (largest
 absolute difference over the largest gradient). Every run is a fresh
 process that makes the call once to warm up, then measures it: times are
-the fastest of ``--repeats``, peak memory is the extra resident set (Linux
-high-water mark, reset before the call).
+the fastest of ``--repeats`` interleaved runs under glibc's default allocator,
+peak memory the extra resident set (Linux high-water mark, reset before the
+call) of one more run with a fixed mmap threshold (see
+``recall_at_k_vs_faiss_pml.run_worker``).
 
     python benchmarks/rsk_large_batch.py                  # batch 4000 × 512
     python benchmarks/rsk_large_batch.py --batch 400      # quick
@@ -19,7 +21,7 @@ import tempfile
 
 import torch
 import torch.nn as nn
-from recall_at_k_vs_faiss_pml import measure, run_worker
+from recall_at_k_vs_faiss_pml import interleaved_runs, measure
 
 from lsmmocr.losses import RecallSurrogateLoss, large_batch_backward
 
@@ -97,17 +99,13 @@ def rel_diff(a, b) -> float:
 
 def run_all(args, runs: dict) -> dict:
     """Each run (name -> worker flags) ``--repeats`` times, interleaved:
-    fastest time, largest peak, and the gradients of the last."""
-    tmp, results = tempfile.mkdtemp(), {}
-    for _ in range(args.repeats):
-        for i, (name, flags) in enumerate(runs.items()):
-            grads = os.path.join(tmp, f'{i}.pth')
-            r = run_worker(__file__, [*flags, '--grads', grads, *sys.argv[1:]])
-            if name in results:
-                r['seconds'] = min(r['seconds'], results[name]['seconds'])
-                r['peak_mib'] = max(r['peak_mib'], results[name]['peak_mib'])
-            results[name] = dict(r, grads=grads)
-    return results
+    fastest time, the peak of a separate memory run, and the gradients."""
+    tmp = tempfile.mkdtemp()
+    grads = {name: os.path.join(tmp, f'{i}.pth') for i, name in enumerate(runs)}
+    results = interleaved_runs(__file__, {
+        name: [*flags, '--grads', grads[name], *sys.argv[1:]]
+        for name, flags in runs.items()}, args.repeats)
+    return {name: dict(r, grads=grads[name]) for name, r in results.items()}
 
 
 def main() -> None:
