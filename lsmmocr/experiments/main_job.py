@@ -194,7 +194,8 @@ def train(cfg: str, work_dir: str, options: List[str], label: str,
         json.dump(run, f)
     with open(osp.join(work_dir, 'stdout.log'), 'w') as log:
         proc = subprocess.Popen(cmd, stdout=subprocess.PIPE,
-                                stderr=subprocess.STDOUT, text=True)
+                                stderr=subprocess.STDOUT, text=True,
+                                env=dict(os.environ, PYTHONUNBUFFERED='1'))
         _follow(proc, log, label)
     if proc.wait() != 0:
         raise RuntimeError(f'training failed; see {work_dir}/stdout.log')
