@@ -49,7 +49,6 @@ def _dot_tile(a: torch.Tensor, b: torch.Tensor) -> torch.Tensor:
     return a @ b.T
 
 
-
 class _TiledScores:
     """Scores of queries against a gallery, one fixed-shape tile at a time.
 
@@ -68,14 +67,12 @@ class _TiledScores:
 
     def __init__(self, q: torch.Tensor, g: torch.Tensor, loo: bool,
                  distance: str) -> None:
-        self.q, self.g, self.loo = q, g, loo
+        self.loo = loo
         self.bias = -(g * g).sum(1) if distance == 'euclidean' else None
         self.nq, self.ng = len(q), len(g)
-        self.q_tiles, self.g_tiles = _num_tiles(len(q)), _num_tiles(len(g))
-
-    def _rows(self, x: torch.Tensor, t: int) -> torch.Tensor:
-        rows = x[t * TILE:(t + 1) * TILE]
-        return rows if len(rows) == TILE else F.pad(rows, (0, 0, 0, TILE - len(rows)))
+        self.q = _tiles(q)
+        self.g = self.q if loo else _tiles(g)
+        self.q_tiles, self.g_tiles = len(self.q), len(self.g)
 
     def _finish(self, dot: torch.Tensor, rows: slice, cols: slice) -> torch.Tensor:
         """Scores of query ``rows`` (tile-local) against gallery ``cols``."""
@@ -105,7 +102,7 @@ class _TiledScores:
         """``(query rows, gallery cols, scores)`` for every block of the
         score matrix, each block exactly once."""
         for i, j in self._blocks():
-            dot = _dot_tile(self._rows(self.q, i), self._rows(self.g, j))
+            dot = _dot_tile(self.q[i], self.g[j])
             rows, cols = _span(i), _span(j)
             yield rows, cols, self._finish(dot, rows, cols)
             if self.loo and j > i:
@@ -116,13 +113,16 @@ class _TiledScores:
         gallery tile, the same values as :meth:`pairs` gives."""
         for j in range(self.g_tiles):
             a, b = (j, i) if self.loo and j < i else (i, j)
-            dot = _dot_tile(self._rows(self.q, a), self._rows(self.g, b))
+            dot = _dot_tile(self.q[a], self.g[b])
             yield _span(j), self._finish(dot if a == i else dot.T,
                                          _span(i), _span(j))
 
 
-def _num_tiles(n: int) -> int:
-    return -(-n // TILE)
+def _tiles(x: torch.Tensor) -> List[torch.Tensor]:
+    """``(TILE, D)`` row blocks of ``x``; the last one zero-padded (once)."""
+    tiles = list(x.split(TILE))
+    tiles[-1] = F.pad(tiles[-1], (0, 0, 0, TILE - len(tiles[-1])))
+    return tiles
 
 
 def _span(t: int) -> slice:
@@ -158,8 +158,9 @@ def _tied_counts(scores: _TiledScores, rows: torch.Tensor,
     above = torch.zeros(len(rows), dtype=torch.long)
     above_pos = torch.zeros_like(above)
     tied_neg = torch.zeros_like(above)
-    for t in rows.div(TILE, rounding_mode='floor').unique().tolist():
-        sel = (rows // TILE == t).nonzero()[:, 0]
+    tile = rows // TILE
+    for t in tile.unique().tolist():
+        sel = (tile == t).nonzero()[:, 0]
         local, v = rows[sel] - t * TILE, kth[sel, None]
         codes = q_codes[rows[sel], None]
         for cols, block in scores.rows(t):
