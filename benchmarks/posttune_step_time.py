@@ -19,6 +19,7 @@ import lsmmocr  # noqa: F401
 from lsmmocr.datasets import make_synth_dataset
 from lsmmocr.engine import PostTuneRunner
 from lsmmocr.hooks import SurrogateTrainerHook
+from lsmmocr.hooks.surrogate_trainer_hook import MONITOR_INTERVAL
 from lsmmocr.utils import mmocr_dict_file, train_on_synth_split
 
 REPO = osp.dirname(osp.dirname(osp.abspath(__file__)))
@@ -98,12 +99,12 @@ def main() -> None:
                                       args.batch_size, arm)
                 runs[arm] = (runner, hooks, next(iter(runner.train_dataloader)))
             t = interleaved_medians(runs, args.steps, args.warmup)
-            # The monitor runs every `monitor_interval` (default 10) steps.
-            default = t['lsed'] + (t['monitored'] - t['lsed']) / 10
+            # The monitor runs every `monitor_interval` steps.
+            default = t['lsed'] + (t['monitored'] - t['lsed']) / MONITOR_INTERVAL
             print(f'{name:6s} proxy {t["proxy"]:.3f} s/step  LS-ED '
                   f'{t["lsed"]:.3f} s/step (+ monitor every step '
-                  f'{t["monitored"]:.3f}; every 10th, the default: '
-                  f'{default:.3f})  ratio {default / t["proxy"]:.2f}x')
+                  f'{t["monitored"]:.3f}; every {MONITOR_INTERVAL}th, the '
+                  f'default: {default:.3f})  ratio {default / t["proxy"]:.2f}x')
 
 
 if __name__ == '__main__':

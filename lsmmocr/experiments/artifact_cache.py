@@ -14,7 +14,7 @@ import os
 import os.path as osp
 import shutil
 from functools import lru_cache
-from typing import Dict, Optional
+from typing import Callable, Dict, Optional
 
 
 def cache_root() -> str:
@@ -77,6 +77,7 @@ class ArtifactCache:
     """Files of one ``kind`` (``baseline``, ``surrogate``) by key."""
 
     def __init__(self, kind: str) -> None:
+        self.kind = kind
         self.dir = osp.join(cache_root(), 'artifacts', kind)
 
     def get(self, key: str) -> Optional[str]:
@@ -91,3 +92,12 @@ class ArtifactCache:
         shutil.copyfile(path, dest + '.tmp')
         os.replace(dest + '.tmp', dest)
         return dest
+
+    def get_or_make(self, key: str, make: Callable[[], str]) -> str:
+        """The cached file of ``key``; else ``make()`` (a file path), copied
+        into the cache."""
+        path = self.get(key)
+        if path:
+            print(f'{self.kind}: cached {path}', flush=True)
+            return path
+        return self.put(key, make())

@@ -179,15 +179,18 @@ def train(cfg: str, work_dir: str, options: List[str], label: str,
     if done:
         print(f'{label}: reusing {done} (same config and options)', flush=True)
         return done
-    if cache is not None:
-        key = artifact_key(config=config_text(cfg), options=options, **cache)
-        cached = ArtifactCache(label).get(key)
-        if cached:
-            print(f'{label}: cached {cached}', flush=True)
-            return cached
+    if cache is None:
+        return _run_training(cfg, work_dir, run, label)
+    key = artifact_key(config=config_text(cfg), options=options, **cache)
+    return ArtifactCache(label).get_or_make(
+        key, lambda: _run_training(cfg, work_dir, run, label))
+
+
+def _run_training(cfg: str, work_dir: str, run: dict, label: str) -> str:
+    """``tools/train.py`` in a subprocess, followed; its final checkpoint."""
     cmd = [sys.executable, osp.join(REPO, 'tools/train.py'),
            osp.join(REPO, cfg), '--work-dir', work_dir, '--cfg-options',
-           *options]
+           *run['options']]
     print('$', ' '.join(cmd), flush=True)
     os.makedirs(work_dir, exist_ok=True)
     with open(osp.join(work_dir, 'run.json'), 'w') as f:
@@ -200,8 +203,7 @@ def train(cfg: str, work_dir: str, options: List[str], label: str,
     if proc.wait() != 0:
         raise RuntimeError(f'training failed; see {work_dir}/stdout.log')
     with open(osp.join(work_dir, 'last_checkpoint')) as f:
-        ckpt = f.read().strip()
-    return ArtifactCache(label).put(key, ckpt) if cache is not None else ckpt
+        return f.read().strip()
 
 
 def evaluate(job: JobConfig, checkpoint: str, work_dir: str) -> Dict[str, float]:
@@ -297,11 +299,8 @@ def pretrain(job: JobConfig) -> Dict:
     spec['fit_loss']['grad_penalty'] = job.grad_penalty
     spec['sampler'].update(job.sampler_cfg())
     t0 = time.time()
-    if job.surrogate_checkpoint:
-        path = job.surrogate_checkpoint
-        surrogate = load_surrogate(path, spec['layout'], check_targets=True)
-    else:
-        path, surrogate = cached_pretrain(job, spec)
+    path = job.surrogate_checkpoint or cached_pretrain(job, spec)
+    surrogate = load_surrogate(path, spec['layout'], check_targets=True)
     fid = fidelity(surrogate.eval(), held_out_pairs(spec['layout'], 1000, 0))
     scatter_e_hat(fid['e'], fid['e_hat'],
                   osp.join(job.work_dir, 'surrogate_scatter.png'),
@@ -314,23 +313,20 @@ def pretrain(job: JobConfig) -> Dict:
         'mae', 'mae_ed_le3', 'spearman', 'kendall')})
 
 
-def cached_pretrain(job: JobConfig, spec: Dict):
+def cached_pretrain(job: JobConfig, spec: Dict) -> str:
     """Pre-train h_Φ into the work dir (resumable), or take it from the
     cache when the same settings and packages made it before."""
     settings = dict(layout=spec['layout'].meta(), iters=job.surrogate_iters,
                     batch_size=job.surrogate_batch_size,
                     **{k: spec[k] for k in ('surrogate', 'fit_loss', 'sampler')})
-    cache = ArtifactCache('surrogate')
-    key = artifact_key(**settings)
-    path = cache.get(key)
-    if path:
-        print(f'surrogate: cached {path}', flush=True)
-        return path, load_surrogate(path, spec['layout'], check_targets=True)
-    path = osp.join(job.work_dir, 'surrogate.pth')
-    surrogate = pretrain_surrogate(spec, path, iters=job.surrogate_iters,
-                                   batch_size=job.surrogate_batch_size,
-                                   resume=True)
-    return cache.put(key, path), surrogate
+
+    def make() -> str:
+        path = osp.join(job.work_dir, 'surrogate.pth')
+        pretrain_surrogate(spec, path, iters=job.surrogate_iters,
+                           batch_size=job.surrogate_batch_size, resume=True)
+        return path
+
+    return ArtifactCache('surrogate').get_or_make(artifact_key(**settings), make)
 
 
 def run_seed(job: JobConfig, seed: int, baseline: str,

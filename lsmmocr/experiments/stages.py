@@ -14,9 +14,9 @@ def clock(seconds: float) -> str:
 def progress_line(label: str, done: int, total: int, elapsed: float) -> str:
     """``label: iteration done/total, elapsed …, ETA …`` (ETA from the mean
     time per iteration so far)."""
-    eta = elapsed / done * (total - done) if done else float('nan')
+    eta = clock(elapsed / done * (total - done)) if done else '?'
     return (f'{label}: iteration {done}/{total}, elapsed {clock(elapsed)}, '
-            f'ETA {clock(eta) if done else "?"}')
+            f'ETA {eta}')
 
 
 class Stages:

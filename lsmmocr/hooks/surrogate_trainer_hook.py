@@ -18,6 +18,7 @@ from ..surrogates.sampled_decoding import greedy_edit_distances
 from ..utils import unit_per_sample, unwrap_model
 
 CKPT_KEY = 'lsed_surrogate'
+MONITOR_INTERVAL = 10  # default: one extra forward pass every 10 steps
 
 
 def find_lsed_losses(model: torch.nn.Module) -> List[LSEDModuleLoss]:
@@ -116,7 +117,7 @@ class SurrogateTrainerHook(Hook):
                  inner_steps: int = 1,
                  warmup_iters: int = 0,
                  lookahead_steps: Sequence[float] = (),
-                 monitor_interval: int = 10,
+                 monitor_interval: int = MONITOR_INTERVAL,
                  sampler: dict = dict(),
                  seed: int = 0) -> None:
         if source not in SOURCES:
