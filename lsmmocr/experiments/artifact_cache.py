@@ -6,6 +6,12 @@ the resolved config or settings, a fingerprint of the data, and the versions
 of the packages that compute it (lsmmocr by a hash of its own sources, so an
 edited checkout never reuses a stale result). Set ``LSMMOCR_CACHE`` to move
 the cache, or to an empty directory to start afresh.
+
+The repository also *ships* the default job's artifacts (``artifacts/``,
+weights only, written by ``tools/ship_artifacts.py``), so a fresh clone's
+first run post-tunes at once. Shipped files are keyed by what made them
+(config, options, data) without the package versions: they are the project's
+reference results, with their provenance in ``artifacts/manifest.json``.
 """
 import glob
 import hashlib
@@ -15,6 +21,13 @@ import os.path as osp
 import shutil
 from functools import lru_cache
 from typing import Callable, Dict, Optional
+
+import torch
+
+SHIPPED_ROOT = osp.join(
+    osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__)))), 'artifacts')
+# What a shipped checkpoint keeps: what loading it (not resuming) reads.
+SHIPPED_ENTRIES = ('meta', 'state_dict')
 
 
 def cache_root() -> str:
@@ -66,19 +79,29 @@ def data_fingerprint(data_root: str) -> str:
     return _sha256_files(files)
 
 
-def artifact_key(**parts) -> str:
-    """A stable key of ``parts`` (JSON-serialisable) and :func:`versions`."""
-    blob = json.dumps(dict(parts, versions=versions()), sort_keys=True,
-                      default=str)
+def _digest(obj: dict) -> str:
+    blob = json.dumps(obj, sort_keys=True, default=str)
     return hashlib.sha256(blob.encode()).hexdigest()[:24]
 
 
-class ArtifactCache:
-    """Files of one ``kind`` (``baseline``, ``surrogate``) by key."""
+def artifact_key(**parts) -> str:
+    """A stable key of ``parts`` (JSON-serialisable) and :func:`versions`."""
+    return _digest(dict(parts, versions=versions()))
 
-    def __init__(self, kind: str) -> None:
+
+def shipped_key(**parts) -> str:
+    """The key of a shipped artifact: ``parts`` alone."""
+    return _digest(parts)
+
+
+class ArtifactCache:
+    """Files of one ``kind`` (``baseline``, ``surrogate``) by key; the
+    shipped ones under ``shipped_root``."""
+
+    def __init__(self, kind: str, shipped_root: str = SHIPPED_ROOT) -> None:
         self.kind = kind
         self.dir = osp.join(cache_root(), 'artifacts', kind)
+        self.shipped_dir = osp.join(shipped_root, kind)
 
     def get(self, key: str) -> Optional[str]:
         """The cached file of ``key``, if there is one."""
@@ -93,11 +116,49 @@ class ArtifactCache:
         os.replace(dest + '.tmp', dest)
         return dest
 
-    def get_or_make(self, key: str, make: Callable[[], str]) -> str:
-        """The cached file of ``key``; else ``make()`` (a file path), copied
-        into the cache."""
-        path = self.get(key)
+    def shipped(self, parts: Dict) -> Optional[str]:
+        """The shipped file made from ``parts``, if there is one."""
+        path = osp.join(self.shipped_dir, shipped_key(**parts) + '.pth')
+        return path if osp.isfile(path) else None
+
+    def get_or_make(self, parts: Dict, make: Callable[[], str],
+                    use_shipped: bool = True) -> str:
+        """The cached file made from ``parts`` (with these package versions);
+        else the shipped one (if ``use_shipped``); else ``make()`` (a file
+        path), copied into the cache."""
+        path = self.get(artifact_key(**parts))
         if path:
             print(f'{self.kind}: cached {path}', flush=True)
             return path
-        return self.put(key, make())
+        path = self.shipped(parts) if use_shipped else None
+        if path:
+            print(f'{self.kind}: shipped {path} (made by '
+                  'tools/ship_artifacts.py; see artifacts/manifest.json)',
+                  flush=True)
+            return path
+        return self.put(artifact_key(**parts), make())
+
+    def ship(self, parts: Dict, path: str, provenance: Dict) -> str:
+        """Write ``path``'s weights (:data:`SHIPPED_ENTRIES`) as the shipped
+        artifact of ``parts`` and record it, with ``provenance``, in the
+        manifest."""
+        state = torch.load(path, map_location='cpu', weights_only=False)
+        missing = [k for k in SHIPPED_ENTRIES if k not in state]
+        if missing:
+            raise ValueError(f'{path} has no {missing}: not a checkpoint')
+        os.makedirs(self.shipped_dir, exist_ok=True)
+        key = shipped_key(**parts)
+        dest = osp.join(self.shipped_dir, key + '.pth')
+        torch.save({k: state[k] for k in SHIPPED_ENTRIES}, dest + '.tmp')
+        os.replace(dest + '.tmp', dest)
+        manifest = osp.join(osp.dirname(self.shipped_dir), 'manifest.json')
+        entries = {}
+        if osp.isfile(manifest):
+            with open(manifest) as f:
+                entries = json.load(f)
+        entries[f'{self.kind}/{key}.pth'] = dict(
+            provenance, source=osp.basename(path), sha256=file_digest(dest),
+            versions=versions())
+        with open(manifest, 'w') as f:
+            json.dump(entries, f, indent=2, sort_keys=True)
+        return dest

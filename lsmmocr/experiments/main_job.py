@@ -17,7 +17,7 @@ import subprocess
 import sys
 import time
 from dataclasses import asdict, dataclass, field, replace
-from typing import Dict, List, Optional
+from typing import Dict, List, Optional, Tuple
 
 import numpy as np
 from mmengine.config import Config
@@ -29,7 +29,7 @@ from ..surrogates.pretrain import (fidelity, held_out_pairs, pretrain_surrogate,
                                    surrogate_spec)
 from ..utils import mmocr_dict_file
 from ..visualization import plot_curves, scatter_e_hat
-from .artifact_cache import ArtifactCache, artifact_key, data_fingerprint, file_digest
+from .artifact_cache import ArtifactCache, data_fingerprint, file_digest
 from .stages import Stages, progress_line
 
 REPO = osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__))))
@@ -89,6 +89,9 @@ class JobConfig:
     risk_samples: int = 8  # expected-risk arm: decodings per image
     risk_baseline: str = 'mean'  # expected-risk arm: 'mean' or 'greedy'
     arms: List[str] = field(default_factory=lambda: list(ARMS))
+    # Take the baseline and h_Φ from artifacts/ when this job's settings made
+    # them (tools/ship_artifacts.py); false: train them (or use the cache).
+    use_shipped: bool = True
 
     def posttune_config(self) -> str:
         """The post-tuning config for ``model`` and ``posttune_data``."""
@@ -169,11 +172,12 @@ def config_text(cfg: str) -> str:
 
 
 def train(cfg: str, work_dir: str, options: List[str], label: str,
-          cache: Optional[Dict] = None) -> str:
+          cache: Optional[Dict] = None, use_shipped: bool = True) -> str:
     """Run ``tools/train.py`` and return the final checkpoint path; a run
     already finished in ``work_dir`` with the same config and options is
     reused. ``cache``: what else identifies the result (data, the start
-    checkpoint): it is then shared across work dirs (:class:`ArtifactCache`)."""
+    checkpoint): it is then shared across work dirs (:class:`ArtifactCache`),
+    or taken from the shipped artifacts if ``use_shipped``."""
     run = dict(config=cfg, options=options)
     done = finished_run(work_dir, run)
     if done:
@@ -181,9 +185,14 @@ def train(cfg: str, work_dir: str, options: List[str], label: str,
         return done
     if cache is None:
         return _run_training(cfg, work_dir, run, label)
-    key = artifact_key(config=config_text(cfg), options=options, **cache)
     return ArtifactCache(label).get_or_make(
-        key, lambda: _run_training(cfg, work_dir, run, label))
+        artifact_parts(cfg, options, cache),
+        lambda: _run_training(cfg, work_dir, run, label), use_shipped)
+
+
+def artifact_parts(cfg: str, options: List[str], cache: Dict) -> Dict:
+    """What identifies a training run's result across work dirs."""
+    return dict(config=config_text(cfg), options=options, **cache)
 
 
 def _run_training(cfg: str, work_dir: str, run: dict, label: str) -> str:
@@ -264,16 +273,24 @@ def posttune_options(job: JobConfig, seed: int, baseline: str, arm: str,
     return opts
 
 
+def baseline_run(job: JobConfig) -> Tuple[str, List[str], Dict]:
+    """Config, options and cache parts of the baseline's training run."""
+    return (MODELS[job.model][0],
+            common_options(job, 0, job.baseline_iters) +
+            [f'train_cfg.max_iters={job.baseline_iters}',
+             f'train_cfg.val_interval={job.baseline_iters + 1}'],
+            dict(data=data_fingerprint(job.data_root)))
+
+
 def train_baseline(job: JobConfig) -> str:
     """The proxy-trained recognizer every seed starts from (cached across
-    work dirs by config, data and package versions)."""
+    work dirs by config, data and package versions; shipped for the
+    default job)."""
     if job.baseline_checkpoint:
         return job.baseline_checkpoint
-    return train(MODELS[job.model][0], osp.join(job.work_dir, 'baseline'),
-                 common_options(job, 0, job.baseline_iters) +
-                 [f'train_cfg.max_iters={job.baseline_iters}',
-                  f'train_cfg.val_interval={job.baseline_iters + 1}'],
-                 'baseline', cache=dict(data=data_fingerprint(job.data_root)))
+    cfg, options, cache = baseline_run(job)
+    return train(cfg, osp.join(job.work_dir, 'baseline'), options, 'baseline',
+                 cache, job.use_shipped)
 
 
 def converge(job: JobConfig, baseline: str) -> str:
@@ -284,20 +301,26 @@ def converge(job: JobConfig, baseline: str) -> str:
     longer = replace(job, posttune_iters=job.converge_iters)
     options = posttune_options(longer, 0, baseline, 'control')
     return train(job.posttune_config(), osp.join(job.work_dir, 'converged'),
-                 options, 'converged', cache=dict(
+                 options, 'converged', dict(
                      data=data_fingerprint(job.data_root),
-                     start=file_digest(baseline)))
+                     start=file_digest(baseline)), job.use_shipped)
 
 
-def pretrain(job: JobConfig) -> Dict:
-    """Globally pre-train h_Φ once (or take ``surrogate_checkpoint``); its
-    held-out fidelity and scatter plot."""
+def job_surrogate_spec(job: JobConfig) -> Dict:
+    """The surrogate spec of the job's post-tuning config and options."""
     cfg = Config.fromfile(osp.join(REPO, job.posttune_config()))
     cfg.merge_from_dict(
         {'post_tune.module_loss.align_targets': job.align_targets})
     spec = surrogate_spec(cfg)
     spec['fit_loss']['grad_penalty'] = job.grad_penalty
     spec['sampler'].update(job.sampler_cfg())
+    return spec
+
+
+def pretrain(job: JobConfig) -> Dict:
+    """Globally pre-train h_Φ once (or take ``surrogate_checkpoint``); its
+    held-out fidelity and scatter plot."""
+    spec = job_surrogate_spec(job)
     t0 = time.time()
     path = job.surrogate_checkpoint or cached_pretrain(job, spec)
     surrogate = load_surrogate(path, spec['layout'], check_targets=True)
@@ -313,12 +336,16 @@ def pretrain(job: JobConfig) -> Dict:
         'mae', 'mae_ed_le3', 'spearman', 'kendall')})
 
 
+def surrogate_parts(job: JobConfig, spec: Dict) -> Dict:
+    """What identifies a pre-trained h_Φ across work dirs."""
+    return dict(layout=spec['layout'].meta(), iters=job.surrogate_iters,
+                batch_size=job.surrogate_batch_size,
+                **{k: spec[k] for k in ('surrogate', 'fit_loss', 'sampler')})
+
+
 def cached_pretrain(job: JobConfig, spec: Dict) -> str:
     """Pre-train h_Φ into the work dir (resumable), or take it from the
-    cache when the same settings and packages made it before."""
-    settings = dict(layout=spec['layout'].meta(), iters=job.surrogate_iters,
-                    batch_size=job.surrogate_batch_size,
-                    **{k: spec[k] for k in ('surrogate', 'fit_loss', 'sampler')})
+    cache (or the shipped artifacts) when the same settings made it before."""
 
     def make() -> str:
         path = osp.join(job.work_dir, 'surrogate.pth')
@@ -326,7 +353,8 @@ def cached_pretrain(job: JobConfig, spec: Dict) -> str:
                            batch_size=job.surrogate_batch_size, resume=True)
         return path
 
-    return ArtifactCache('surrogate').get_or_make(artifact_key(**settings), make)
+    return ArtifactCache('surrogate').get_or_make(
+        surrogate_parts(job, spec), make, job.use_shipped)
 
 
 def run_seed(job: JobConfig, seed: int, baseline: str,

@@ -1,11 +1,12 @@
-"""h_Φ of LS-ED (Patel et al., ECCV 2020): an embedding in which Euclidean
-distance approximates edit distance, ê_Φ(z, y) = ‖h_Φ(z) − h_Φ(y)‖₂."""
+"""h_Φ of LS-ED (Patel et al., ECCV 2020): character distributions embedded
+so that Euclidean distance approximates edit distance."""
 from typing import Optional
 
 import torch
 import torch.nn as nn
-from mmengine.model import BaseModule
 from mmocr.registry import MODELS
+
+from .metric_embedding import MetricEmbedding
 
 ARCHS = ('conv', 'bilstm')
 
@@ -25,7 +26,7 @@ class ResidualConv1d(nn.Module):
 
 
 @MODELS.register_module()
-class EditDistanceEmbedding(BaseModule):
+class EditDistanceEmbedding(MetricEmbedding):
     """Embed ``(N, T, C)`` character distributions into ``R^D``.
 
     The input is projected per position to ``hidden`` channels, mixed along
@@ -91,12 +92,3 @@ class EditDistanceEmbedding(BaseModule):
         else:
             h = self.mixer(h)[0]
         return self.head(torch.relu(h).flatten(1))
-
-    def distance(self, z: torch.Tensor, y: torch.Tensor) -> torch.Tensor:
-        """ê(z, y) per sample, ``(N,)``: the surrogate edit distance.
-
-        ``z`` and ``y`` go through one batched forward pass. A tiny epsilon
-        keeps the gradient of the norm finite at ``z == y``.
-        """
-        hz, hy = self(torch.cat([z, y.to(z.dtype)])).chunk(2)
-        return torch.sqrt((hz - hy).pow(2).sum(-1) + 1e-8)
