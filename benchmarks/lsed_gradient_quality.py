@@ -6,12 +6,17 @@ negative gradient of ê (the post-tuning loss as configured), of the proxy loss
 and of a random direction, at each step size; print the total edit distance
 (TED) after each step, for all crops and (in brackets) for the crops decoded
 wrongly before the step, and the cosine between ∇ê and ∇proxy. Seconds per
-surrogate. Example::
+surrogate.
+
+``--parameter-step`` takes the step in the recognizer's *weights* instead, as
+post-tuning does: each loss's gradient over the first ``--batches`` batches of
+``--grad-split``, Adam's first update (−lr · sign g) at each ``--lrs``, and the
+test TED after it (``lsmmocr.diagnostics.parameter_step``). Example::
 
     python benchmarks/lsed_gradient_quality.py \\
         configs/textrecog/crnn/crnn_mini-vgg_lsed_synth.py \\
         work_dirs/main_job/baseline/iter_3000.pth \\
-        work_dirs/main_job/surrogate.pth other_surrogate.pth
+        work_dirs/main_job/surrogate.pth other_surrogate.pth [--parameter-step]
 """
 import argparse
 import json
@@ -19,9 +24,13 @@ import os.path as osp
 import time
 
 from mmengine.config import DictAction
+from mmengine.runner import Runner
 
 import lsmmocr  # noqa: F401  (registration)
 from lsmmocr.diagnostics import gradient_quality, load_instrument, markdown_rows
+from lsmmocr.diagnostics.gradient_quality import training_width_loader
+from lsmmocr.diagnostics.parameter_step import markdown, parameter_step_quality
+from lsmmocr.engine.post_tune_runner import apply_post_tune
 from lsmmocr.surrogates.checkpoint import load_surrogate
 from lsmmocr.utils import load_config
 
@@ -36,15 +45,53 @@ def parse_args() -> argparse.Namespace:
                         default=[1, 2, 4, 8, 16])
     parser.add_argument('--num-samples', type=int, default=500)
     parser.add_argument('--json', help='also write the results here')
+    parser.add_argument('--parameter-step', action='store_true',
+                        help='step the weights, not the logits')
+    parser.add_argument('--lrs', type=float, nargs='+',
+                        default=[1e-4, 3e-4, 1e-3, 3e-3],
+                        help='--parameter-step: Adam learning rates')
+    parser.add_argument('--batches', type=int, default=8,
+                        help='--parameter-step: batches the gradient is taken over')
+    parser.add_argument('--grad-split', default='train',
+                        help='--parameter-step: split of the gradient: train '
+                        '(what post-tuning reads) or val (unseen crops)')
     parser.add_argument('--cfg-options', nargs='+', action=DictAction,
                         help='config overrides, e.g. the loss settings '
                         'post_tune.module_loss.proxy_weight=1')
     return parser.parse_args()
 
 
+def attached(lsed, surrogate):
+    """``lsed`` computed with ``surrogate`` (attached when called)."""
+    def loss(logits, samples):
+        lsed.attach_surrogate(surrogate)
+        return lsed(logits, samples)
+    return loss
+
+
+def parameter_step(args, cfg) -> None:
+    inst = load_instrument(cfg, args.checkpoint, args.surrogates[0], 1)
+    posttune = apply_post_tune(cfg.copy())
+    grad = Runner.build_dataloader(training_width_loader(posttune, args.grad_split))
+    test = Runner.build_dataloader(training_width_loader(posttune, 'test'))
+    lsed = inst['losses']['lsed']
+    losses = dict(proxy=inst['losses']['proxy'],
+                  expected_risk=inst['losses']['expected_risk'])
+    for path in args.surrogates:
+        sur = load_surrogate(path, lsed.layout, check_targets=True).eval()
+        losses[f'ê {osp.basename(path)}'] = attached(lsed, sur)
+    res = parameter_step_quality(inst['model'], losses, lsed, grad, test,
+                                 args.batches, args.lrs)
+    print(f'\ngradient over {args.batches} {args.grad_split} batches; '
+          f'TED on the test split after one Adam first step:\n')
+    print(markdown(res))
+
+
 def main() -> None:
     args = parse_args()
     cfg = load_config(args.config, args.cfg_options)
+    if args.parameter_step:
+        return parameter_step(args, cfg)
     inst = load_instrument(cfg, args.checkpoint, args.surrogates[0],
                            args.num_samples)
     sizes = ' | '.join(f'step {s:g}' for s in args.step_sizes)

@@ -70,3 +70,28 @@ def test_proxy_steps_repair_a_wrong_prediction(instrument):
     assert res['ted0'] > 0 and res['ted']['proxy'][0] < res['ted0']
     with pytest.raises(KeyError, match='proxy'):
         gradient_quality([], dict(lsed=lsed))
+
+
+def test_parameter_step_restores_the_model_and_zero_steps_change_nothing(
+        instrument):
+    from mmengine.runner import Runner
+
+    from lsmmocr.diagnostics.gradient_quality import training_width_loader
+    from lsmmocr.diagnostics.parameter_step import markdown, parameter_step_quality
+    from lsmmocr.engine.post_tune_runner import apply_post_tune
+    cfg = Config.fromfile(CRNN_LSED)
+    cfg.test_dataloader.dataset.datasets[0].data_root = \
+        instrument['outputs'][0].data_samples[0].img_path.rsplit('/imgs/', 1)[0]
+    loader = Runner.build_dataloader(
+        training_width_loader(apply_post_tune(cfg), 'test'))
+    model, losses = instrument['model'], instrument['losses']
+    before = {k: v.clone() for k, v in model.state_dict().items()}
+    res = parameter_step_quality(
+        model, dict(proxy=losses['proxy'], lsed=losses['lsed']),
+        losses['lsed'], loader, loader, num_batches=1, lrs=(0.0, 0.5))
+    assert all(torch.equal(before[k], v) for k, v in model.state_dict().items())
+    assert set(res['ted']) == {'proxy', 'lsed', 'random'}
+    assert all(t[0] == res['ted0'] for t in res['ted'].values())
+    assert res['cosine']['proxy'] == pytest.approx(1.0)
+    assert res['ted']['random'][1] != res['ted0']  # a large step is felt
+    assert markdown(res).count('\n| ') == 4  # header + 3 directions

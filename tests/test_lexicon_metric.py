@@ -199,5 +199,5 @@ def test_errors_are_clear(layout, surrogate, tmp_path):
     other = SequenceLayout(layout.dictionary, 'attention', seq_len=9)
     ckpt = tmp_path / 's.pth'
     torch.save(surrogate_state(surrogate, layout, SURROGATE_CFG), ckpt)
-    with pytest.raises(ValueError, match='another dictionary, length'):
+    with pytest.raises(ValueError, match='another metric space'):
         LexiconMetric(surrogate=str(ckpt), layout=other)

@@ -187,7 +187,7 @@ def test_surrogate_checkpoint_for_another_layout_is_rejected(tmp_path):
     assert load_surrogate_file(str(path), ctc)['meta']['seq_len'] == 26
     with pytest.raises(ValueError, match='seq_len: checkpoint has 26, model needs 30'):
         load_surrogate_file(str(path), SequenceLayout(ctc_dict(), 'ctc', 30))
-    with pytest.raises(ValueError, match='another dictionary'):
+    with pytest.raises(ValueError, match='another metric space'):
         load_surrogate_file(str(path), SequenceLayout(attn_dict(), 'ctc', 26))
 
 
@@ -210,11 +210,13 @@ def test_fit_loss_penalises_gradient_norm():
     assert all(torch.isfinite(p.grad).all() for p in sur.parameters())
 
 
-def test_pretraining_is_seeded_and_resumes_exactly(tmp_path):
+@pytest.mark.parametrize('metric', ['edit_distance', 'rotated_iou'])
+def test_pretraining_is_seeded_and_resumes_exactly(tmp_path, metric):
+    # One pre-training loop serves every learned metric.
+    from lsmmocr.surrogates import EditDistanceTask, RotatedIoUTask
     from lsmmocr.surrogates.pretrain import pretrain_surrogate
-    spec = dict(layout=SequenceLayout(ctc_dict(), 'ctc', 26),
-                surrogate=dict(type='EditDistanceEmbedding'),
-                fit_loss=dict(type='SurrogateFitLoss'))
+    spec = (EditDistanceTask(SequenceLayout(ctc_dict(), 'ctc', 26))
+            if metric == 'edit_distance' else RotatedIoUTask())
     kw = dict(iters=4, batch_size=8, save_every=2)
     quiet = dict(kw, log=lambda *a: None)
     straight = pretrain_surrogate(spec, str(tmp_path / 'a.pth'), **quiet)

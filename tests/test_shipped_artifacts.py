@@ -11,7 +11,7 @@ from lsmmocr.experiments.main_job import (JobConfig, artifact_parts, baseline_ru
                                           ensure_data, evaluate, job_surrogate_spec,
                                           surrogate_parts)
 from lsmmocr.surrogates.checkpoint import load_surrogate
-from lsmmocr.surrogates.pretrain import fidelity, held_out_pairs
+from lsmmocr.surrogates.pretrain import fidelity
 
 
 def manifest_entry(path: str) -> dict:
@@ -34,8 +34,8 @@ def test_default_job_finds_its_shipped_artifacts(tmp_path, monkeypatch):
     spec = job_surrogate_spec(job)
     surrogate = ArtifactCache('surrogate').shipped(surrogate_parts(job, spec))
     assert surrogate, 'the default job has no shipped h_Φ'
-    fid = fidelity(load_surrogate(surrogate, spec['layout'], check_targets=True),
-                   held_out_pairs(spec['layout'], 1000, 0))
+    fid = fidelity(load_surrogate(surrogate, spec.layout, check_targets=True),
+                   spec.held_out_pairs(1000, 0), spec)
     for k, v in manifest_entry(surrogate)['held_out'].items():
         assert fid[k] == pytest.approx(v, rel=1e-4), k
 

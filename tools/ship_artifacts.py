@@ -23,7 +23,7 @@ from lsmmocr.experiments.main_job import (MODELS, REPO, JobConfig, artifact_part
                                           baseline_run, ensure_data, evaluate,
                                           job_surrogate_spec, surrogate_parts)
 from lsmmocr.surrogates.checkpoint import load_surrogate
-from lsmmocr.surrogates.pretrain import fidelity, held_out_pairs
+from lsmmocr.surrogates.pretrain import fidelity
 
 
 def parse_args() -> argparse.Namespace:
@@ -70,9 +70,9 @@ def main() -> None:
     spec = job_surrogate_spec(job)
     parts = surrogate_parts(job, spec)
     path = source('surrogate', parts, args.surrogate)
-    fid = fidelity(load_surrogate(path, spec['layout'], check_targets=True),
-                   held_out_pairs(spec['layout'], 1000, 0))
-    held_out = {k: fid[k] for k in ('mae', 'mae_ed_le3', 'spearman')}
+    fid = fidelity(load_surrogate(path, spec.layout, check_targets=True),
+                   spec.held_out_pairs(1000, 0), spec)
+    held_out = {k: fid[k] for k in ('mae', 'mae_near', 'spearman')}
     print(f'surrogate {path}: {held_out}')
     print('->', ArtifactCache('surrogate').ship(parts, path, dict(
         made, held_out=held_out)))

@@ -1,9 +1,13 @@
-"""Globally pre-train the LS-ED surrogate h_Φ for a post-tuning config.
+"""Globally pre-train a learned-surrogate h_Φ: LS-ED or LS-IoU.
 
-The config fixes the dictionary, the decoder layout (CTC frames or attention
-positions) and h_Φ's architecture; only random texts and random edits are used,
-so no data and no recognizer are needed. Point the config's
+LS-ED: the config is an LS-ED post-tuning config; it fixes the dictionary, the
+decoder layout (CTC frames or attention positions) and h_Φ's architecture; only
+random texts and random edits are used. Point the config's
 ``post_tune.surrogate_trainer.pretrained`` at the output.
+LS-IoU: the config names a ``surrogate_task`` (e.g.
+``configs/surrogates/lsiou_rotated_boxes.py``); random rotated boxes and
+perturbations of them, labelled with mmcv's exact rotated IoU, are used.
+No data and no model are needed for either.
 """
 import argparse
 import os.path as osp
@@ -12,14 +16,14 @@ import time
 from mmengine.config import DictAction
 
 import lsmmocr  # noqa: F401  (registration)
-from lsmmocr.surrogates.pretrain import (fidelity, held_out_pairs, pretrain_surrogate,
-                                         surrogate_spec)
+from lsmmocr.surrogates.pretrain import fidelity, pretrain_surrogate, surrogate_task
 from lsmmocr.utils import load_config
 
 
 def parse_args() -> argparse.Namespace:
     parser = argparse.ArgumentParser(description=__doc__)
-    parser.add_argument('config', help='an LS-ED post-tuning config')
+    parser.add_argument('config', help='an LS-ED post-tuning config, or a '
+                        'config with a surrogate_task (LS-IoU)')
     parser.add_argument('--out', help='output checkpoint (default: '
                         'work_dirs/surrogates/<config name>.pth)')
     parser.add_argument('--iters', type=int, default=3000)
@@ -41,16 +45,14 @@ def main() -> None:
     out = args.out or osp.join(
         'work_dirs', 'surrogates',
         osp.splitext(osp.basename(args.config))[0] + '.pth')
-    spec = surrogate_spec(cfg)
-    lay = spec['layout']
-    print(f'layout: {lay.mode}, T={lay.seq_len}, C={lay.num_classes}; '
-          f'surrogate: {spec["surrogate"]}')
+    task = surrogate_task(cfg)
+    print(f'space: {task.space.meta()}; surrogate: {task.surrogate}')
     t0 = time.time()
     surrogate = pretrain_surrogate(
-        spec, out, iters=args.iters, batch_size=args.batch_size, lr=args.lr,
+        task, out, iters=args.iters, batch_size=args.batch_size, lr=args.lr,
         seed=args.seed, save_every=args.save_every, resume=args.resume,
         device=args.device)
-    fid = fidelity(surrogate.eval(), held_out_pairs(lay, 1000, args.seed))
+    fid = fidelity(surrogate.eval(), task.held_out_pairs(1000, args.seed), task)
     print(f'done in {time.time() - t0:.0f} s -> {out}\n'
           f'held-out: |ê-e| {fid["mae"]:.3f}, Spearman {fid["spearman"]:.4f}, '
           f'Kendall {fid["kendall"]:.4f}')

@@ -151,6 +151,16 @@ def gradient_quality(outputs: Sequence[RecognizerOutputs],
                 cosine=cosine)
 
 
+def training_width_loader(cfg, split: str) -> dict:
+    """The dataloader config of ``split`` (in order, in this process) read
+    with the training pipeline, for a config with ``post_tune`` applied."""
+    loader_cfg = cfg[f'{split}_dataloader'].copy()
+    loader_cfg.update(num_workers=0, persistent_workers=False,
+                      sampler=dict(type='DefaultSampler', shuffle=False))
+    loader_cfg.dataset = dict(loader_cfg.dataset, pipeline=cfg.train_pipeline)
+    return loader_cfg
+
+
 def load_instrument(cfg, checkpoint: str, surrogate: str,
                     num_samples: int = 500, split: str = 'test'
                     ) -> Dict[str, object]:
@@ -180,11 +190,7 @@ def load_instrument(cfg, checkpoint: str, surrogate: str,
     lsed = find_lsed_losses(model)[0]
     lsed.attach_surrogate(
         load_surrogate(surrogate, lsed.layout, check_targets=True).eval())
-    loader_cfg = cfg[f'{split}_dataloader'].copy()
-    loader_cfg.update(num_workers=0, persistent_workers=False,
-                      sampler=dict(type='DefaultSampler', shuffle=False))
-    loader_cfg.dataset = dict(loader_cfg.dataset, pipeline=cfg.train_pipeline)
-    loader = Runner.build_dataloader(loader_cfg)
+    loader = Runner.build_dataloader(training_width_loader(cfg, split))
     spec = cfg.model.decoder.module_loss
     risk = MODELS.build(dict(
         type='ExpectedRiskModuleLoss', proxy=spec.proxy,

@@ -25,8 +25,8 @@ from mmengine.runner import Runner
 
 from ..datasets import make_synth_dataset
 from ..surrogates.checkpoint import load_surrogate
-from ..surrogates.pretrain import (fidelity, held_out_pairs, pretrain_surrogate,
-                                   surrogate_spec)
+from ..surrogates.edit_distance_task import EditDistanceTask, surrogate_spec
+from ..surrogates.pretrain import fidelity, pretrain_surrogate
 from ..utils import mmocr_dict_file
 from ..visualization import plot_curves, scatter_e_hat
 from .artifact_cache import ArtifactCache, data_fingerprint, file_digest
@@ -306,14 +306,14 @@ def converge(job: JobConfig, baseline: str) -> str:
                      start=file_digest(baseline)), job.use_shipped)
 
 
-def job_surrogate_spec(job: JobConfig) -> Dict:
+def job_surrogate_spec(job: JobConfig) -> EditDistanceTask:
     """The surrogate spec of the job's post-tuning config and options."""
     cfg = Config.fromfile(osp.join(REPO, job.posttune_config()))
     cfg.merge_from_dict(
         {'post_tune.module_loss.align_targets': job.align_targets})
     spec = surrogate_spec(cfg)
-    spec['fit_loss']['grad_penalty'] = job.grad_penalty
-    spec['sampler'].update(job.sampler_cfg())
+    spec.fit_loss['grad_penalty'] = job.grad_penalty
+    spec.sampler.update(job.sampler_cfg())
     return spec
 
 
@@ -323,27 +323,28 @@ def pretrain(job: JobConfig) -> Dict:
     spec = job_surrogate_spec(job)
     t0 = time.time()
     path = job.surrogate_checkpoint or cached_pretrain(job, spec)
-    surrogate = load_surrogate(path, spec['layout'], check_targets=True)
-    fid = fidelity(surrogate.eval(), held_out_pairs(spec['layout'], 1000, 0))
+    surrogate = load_surrogate(path, spec.layout, check_targets=True)
+    fid = fidelity(surrogate.eval(), spec.held_out_pairs(1000, 0), spec)
     scatter_e_hat(fid['e'], fid['e_hat'],
                   osp.join(job.work_dir, 'surrogate_scatter.png'),
                   f'held-out pairs: Spearman {fid["spearman"]:.3f}, '
                   f'|ê-e| {fid["mae"]:.2f}')
     print(f'surrogate pre-trained in {time.time() - t0:.0f} s: '
-          f'|ê-e| {fid["mae"]:.3f} (ED <= 3: {fid["mae_ed_le3"]:.3f}), '
+          f'|ê-e| {fid["mae"]:.3f} (ED <= 3: {fid["mae_near"]:.3f}), '
           f'Spearman {fid["spearman"]:.3f}', flush=True)
     return dict(path=path, **{k: fid[k] for k in (
-        'mae', 'mae_ed_le3', 'spearman', 'kendall')})
+        'mae', 'mae_near', 'spearman', 'kendall')})
 
 
-def surrogate_parts(job: JobConfig, spec: Dict) -> Dict:
+def surrogate_parts(job: JobConfig, spec: EditDistanceTask) -> Dict:
     """What identifies a pre-trained h_Φ across work dirs."""
-    return dict(layout=spec['layout'].meta(), iters=job.surrogate_iters,
+    return dict(layout=spec.layout.meta(), iters=job.surrogate_iters,
                 batch_size=job.surrogate_batch_size,
-                **{k: spec[k] for k in ('surrogate', 'fit_loss', 'sampler')})
+                surrogate=spec.surrogate, fit_loss=spec.fit_loss,
+                sampler=spec.sampler)
 
 
-def cached_pretrain(job: JobConfig, spec: Dict) -> str:
+def cached_pretrain(job: JobConfig, spec: EditDistanceTask) -> str:
     """Pre-train h_Φ into the work dir (resumable), or take it from the
     cache (or the shipped artifacts) when the same settings made it before."""
 
@@ -422,7 +423,7 @@ def markdown(job: JobConfig, summary: Dict) -> str:
             f'Unseen-font test split, mean ± std over seeds.\n\n{head}{rows}\n'
             f'Total edit distance change (negative is better):\n\n{changes}\n'
             f'Pre-trained surrogate on 1000 held-out pairs: |ê-e| '
-            f'{sur["mae"]:.3f} (pairs with ED <= 3: {sur["mae_ed_le3"]:.3f}), '
+            f'{sur["mae"]:.3f} (pairs with ED <= 3: {sur["mae_near"]:.3f}), '
             f'Spearman {sur["spearman"]:.3f}, Kendall '
             f'{sur["kendall"]:.3f}.\n\n'
             f'Settings: `{json.dumps(asdict(job))}`\n')

@@ -13,7 +13,8 @@ from scipy.stats import spearmanr
 from ..losses.lsed_module_loss import LSEDBatch, LSEDModuleLoss, frozen
 from ..surrogates.checkpoint import (build_surrogate, check_compatible,
                                      load_surrogate_file, surrogate_state)
-from ..surrogates.pair_sampler import SOURCES, Pairs, PairSampler
+from ..surrogates.pair_sampler import SOURCES, PairSampler
+from ..surrogates.pairs import Pairs
 from ..surrogates.sampled_decoding import greedy_edit_distances
 from ..utils import unit_per_sample, unwrap_model
 

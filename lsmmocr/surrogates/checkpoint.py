@@ -1,66 +1,66 @@
-"""Save and load h_Φ together with what it was trained for."""
+"""Save and load h_Φ together with what it was trained for (any metric)."""
 from typing import Optional
 
 import torch
 import torch.nn as nn
 from mmocr.registry import MODELS
 
-from .sequence_layout import SequenceLayout
+from .surrogate_task import MetricSpace
 
 
-def build_surrogate(cfg: dict, layout: SequenceLayout) -> nn.Module:
-    """Build h_Φ from ``cfg`` for the classes and length of ``layout``."""
-    return MODELS.build(dict(cfg, num_classes=layout.num_classes,
-                             seq_len=layout.seq_len))
+def build_surrogate(cfg: dict, space: MetricSpace) -> nn.Module:
+    """Build h_Φ from ``cfg`` for ``space`` (e.g. a layout's classes and
+    length)."""
+    return MODELS.build(dict(cfg, **space.surrogate_args()))
 
 
-def surrogate_state(surrogate: nn.Module, layout: SequenceLayout,
+def surrogate_state(surrogate: nn.Module, space: MetricSpace,
                     cfg: dict) -> dict:
-    """A self-describing checkpoint entry: weights, layout and architecture."""
-    return dict(meta=dict(layout.meta(), surrogate=dict(cfg)),
+    """A self-describing checkpoint entry: weights, space and architecture."""
+    return dict(meta=dict(space.meta(), surrogate=dict(cfg)),
                 state_dict={k: v.cpu() for k, v in
                             surrogate.state_dict().items()})
 
 
-def check_compatible(state: dict, layout: SequenceLayout,
+def check_compatible(state: dict, space: MetricSpace,
                      source: Optional[str] = None,
                      check_targets: bool = False) -> None:
-    """Raise ``ValueError`` if ``state`` was made for another layout.
+    """Raise ``ValueError`` if ``state`` was made for another space.
 
     ``check_targets`` also requires the same ground-truth rows
-    (``align_targets``): what post-tuning needs; embedding texts (lexicon
-    retrieval) does not."""
+    (``align_targets`` of a sequence layout): what post-tuning needs;
+    embedding texts (lexicon retrieval) does not."""
     # Checkpoints from before ``align_targets`` existed used canonical rows.
-    want = layout.meta()
+    want = space.meta()
     have = {'align_targets': False, **state.get('meta', {})}
     if not check_targets:
-        want.pop('align_targets')
+        want.pop('align_targets', None)
     diff = {k: (have.get(k), v) for k, v in want.items() if have.get(k) != v}
     if diff:
         lines = '; '.join(f'{k}: checkpoint has {a!r}, model needs {b!r}'
                           for k, (a, b) in diff.items())
         raise ValueError(f'surrogate checkpoint {source or ""} was made for '
-                         f'another dictionary, length or target rows: {lines}')
+                         f'another metric space: {lines}')
 
 
-def load_surrogate_file(path: str, layout: SequenceLayout,
+def load_surrogate_file(path: str, space: MetricSpace,
                         check_targets: bool = False) -> dict:
     """Read a surrogate checkpoint written by ``tools/train_surrogate.py``
     (or the ``lsed_surrogate`` entry of a post-tuning checkpoint) and check
-    it fits ``layout`` (see :func:`check_compatible`)."""
+    it fits ``space`` (see :func:`check_compatible`)."""
     state = torch.load(path, map_location='cpu', weights_only=False)
     state = state.get('lsed_surrogate', state)
     if 'state_dict' not in state:
         raise ValueError(f'{path} is not a surrogate checkpoint')
-    check_compatible(state, layout, path, check_targets)
+    check_compatible(state, space, path, check_targets)
     return state
 
 
-def load_surrogate(path: str, layout: SequenceLayout,
+def load_surrogate(path: str, space: MetricSpace,
                    check_targets: bool = False) -> nn.Module:
     """h_Φ rebuilt from a surrogate checkpoint (its architecture travels with
-    its weights), checked to fit ``layout``."""
-    state = load_surrogate_file(path, layout, check_targets)
-    surrogate = build_surrogate(state['meta']['surrogate'], layout)
+    its weights), checked to fit ``space``."""
+    state = load_surrogate_file(path, space, check_targets)
+    surrogate = build_surrogate(state['meta']['surrogate'], space)
     surrogate.load_state_dict(state['state_dict'])
     return surrogate

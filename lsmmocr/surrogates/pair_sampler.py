@@ -13,32 +13,16 @@ the target text, computed in one batched rapidfuzz call: the greedy decoding's
 (the paper's label), the expected one under ``z``'s own distribution
 (:mod:`.sampled_decoding`), or a mix (``expected_weight``).
 """
-from dataclasses import dataclass
 from typing import List, Optional, Sequence, Tuple
 
 import numpy as np
 import torch
 
+from .pairs import Pairs
 from .sampled_decoding import expected_edit_distances, greedy_edit_distances
 from .sequence_layout import SequenceLayout
 
 SOURCES = ('global', 'local', 'local-global')
-
-
-@dataclass
-class Pairs:
-    """A batch of surrogate training pairs."""
-    z: torch.Tensor  # (N, T, C) predictions (distributions)
-    y: torch.Tensor  # (N, T, C) one-hot ground truths
-    e: torch.Tensor  # (N,) true edit distances, float
-
-    def __len__(self) -> int:
-        return len(self.e)
-
-    @staticmethod
-    def cat(parts: Sequence['Pairs']) -> 'Pairs':
-        return Pairs(*(torch.cat([getattr(p, k) for p in parts])
-                       for k in ('z', 'y', 'e')))
 
 
 def random_edits(idx: Sequence[int], num_edits: int, alphabet: np.ndarray,

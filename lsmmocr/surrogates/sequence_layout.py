@@ -98,6 +98,10 @@ class SequenceLayout:
                     chars=''.join(self.dictionary.dict),
                     align_targets=self.align_targets)
 
+    def surrogate_args(self) -> dict:
+        """What this layout fixes in h_Φ's config."""
+        return dict(num_classes=self.num_classes, seq_len=self.seq_len)
+
     # ----------------------------------------------------------- indexes
     def indexes(self, texts: Sequence[str]) -> List[List[int]]:
         """Character indexes of ``texts`` (dictionary rules), truncated."""
