@@ -76,9 +76,14 @@ def test_pretrained_surrogate_beats_an_untrained_network(tmp_path):
         'lower_english_digits.txt'), with_padding=True), 'ctc', 26)
     with pytest.raises(ValueError, match='another metric space'):
         load_surrogate(str(ckpt), layout)
-    torch.save(surrogate_state(trained, RotatedBoxSpace(),
-                               task.surrogate), tmp_path / 's.pth')
-    assert load_surrogate(str(tmp_path / 's.pth'), RotatedBoxSpace())
+    # The architecture is stored resolved: a later default cannot change it.
+    state = surrogate_state(trained, RotatedBoxSpace(),
+                            dict(type='RotatedBoxEmbedding'))
+    assert state['meta']['surrogate']['num_freqs'] == 8
+    state['meta']['surrogate']['num_freqs'] = 0  # as if made under another default
+    torch.save(state, tmp_path / 's.pth')
+    with pytest.raises(RuntimeError, match='size mismatch'):
+        load_surrogate(str(tmp_path / 's.pth'), RotatedBoxSpace())
 
 
 @pytest.mark.slow

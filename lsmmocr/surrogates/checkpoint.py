@@ -1,4 +1,5 @@
 """Save and load h_Φ together with what it was trained for (any metric)."""
+import inspect
 from typing import Optional
 
 import torch
@@ -14,10 +15,19 @@ def build_surrogate(cfg: dict, space: MetricSpace) -> nn.Module:
     return MODELS.build(dict(cfg, **space.surrogate_args()))
 
 
+def resolved(cfg: dict) -> dict:
+    """``cfg`` with the constructor's defaults filled in, so that a later
+    change of a default never changes what a checkpoint rebuilds."""
+    params = inspect.signature(MODELS.get(cfg['type']).__init__).parameters
+    return dict({k: p.default for k, p in params.items()
+                 if p.default is not inspect.Parameter.empty}, **cfg)
+
+
 def surrogate_state(surrogate: nn.Module, space: MetricSpace,
                     cfg: dict) -> dict:
-    """A self-describing checkpoint entry: weights, space and architecture."""
-    return dict(meta=dict(space.meta(), surrogate=dict(cfg)),
+    """A self-describing checkpoint entry: weights, space and architecture
+    (:func:`resolved`)."""
+    return dict(meta=dict(space.meta(), surrogate=resolved(cfg)),
                 state_dict={k: v.cpu() for k, v in
                             surrogate.state_dict().items()})
 
