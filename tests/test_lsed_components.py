@@ -210,6 +210,12 @@ def test_fit_loss_penalises_gradient_norm():
     assert all(torch.isfinite(p.grad).all() for p in sur.parameters())
 
 
+def interrupt_after_first_save(msg: str) -> None:
+    """A pre-training log callback that stops the run after its first save."""
+    if msg.strip().startswith('iter 2:'):
+        raise KeyboardInterrupt
+
+
 @pytest.mark.parametrize('metric', ['edit_distance', 'rotated_iou'])
 def test_pretraining_is_seeded_and_resumes_exactly(tmp_path, metric):
     # One pre-training loop serves every learned metric.
@@ -220,10 +226,6 @@ def test_pretraining_is_seeded_and_resumes_exactly(tmp_path, metric):
     kw = dict(iters=4, batch_size=8, save_every=2)
     quiet = dict(kw, log=lambda *a: None)
     straight = pretrain_surrogate(spec, str(tmp_path / 'a.pth'), **quiet)
-
-    def interrupt_after_first_save(msg: str) -> None:
-        if msg.strip().startswith('iter 2:'):
-            raise KeyboardInterrupt
 
     torch.manual_seed(123)  # the global generator must not matter
     with pytest.raises(KeyboardInterrupt):
@@ -236,3 +238,24 @@ def test_pretraining_is_seeded_and_resumes_exactly(tmp_path, metric):
     other = pretrain_surrogate(spec, str(tmp_path / 'c.pth'), seed=1,
                                **quiet).state_dict()
     assert not all(torch.equal(a[k], other[k]) for k in a)
+
+
+def test_pretraining_resumes_a_checkpoint_of_the_old_format(tmp_path):
+    # Before the task protocol, LS-ED's pair-source state sat at the top level.
+    from lsmmocr.surrogates import EditDistanceTask
+    from lsmmocr.surrogates.pretrain import pretrain_surrogate
+    spec = EditDistanceTask(SequenceLayout(ctc_dict(), 'ctc', 26))
+    kw = dict(iters=4, batch_size=8, save_every=2)
+    straight = pretrain_surrogate(spec, str(tmp_path / 'a.pth'), **kw,
+                                  log=lambda *a: None)
+
+    with pytest.raises(KeyboardInterrupt):
+        pretrain_surrogate(spec, str(tmp_path / 'b.pth'), **kw,
+                           log=interrupt_after_first_save)
+    state = torch.load(tmp_path / 'b.pth', weights_only=False)
+    state.update(state.pop('pairs'))  # the old layout
+    torch.save(state, tmp_path / 'b.pth')
+    resumed = pretrain_surrogate(spec, str(tmp_path / 'b.pth'), **kw,
+                                 resume=True, log=lambda *a: None)
+    a, b = straight.state_dict(), resumed.state_dict()
+    assert all(torch.equal(a[k], b[k]) for k in a)

@@ -2,7 +2,7 @@
 learned metric (a :class:`~.surrogate_task.SurrogateTask`: LS-ED, LS-IoU)."""
 import os
 import os.path as osp
-from typing import Dict
+from typing import Dict, Optional
 
 import numpy as np
 import torch
@@ -28,7 +28,7 @@ def surrogate_task(cfg: Config) -> SurrogateTask:
 
 
 def fidelity(surrogate: nn.Module, pairs: Pairs, task: SurrogateTask,
-             fit_loss: nn.Module = None,
+             fit_loss: Optional[nn.Module] = None,
              batch_size: int = 512) -> Dict[str, object]:
     """Approximation quality of ``surrogate`` on ``pairs``.
 
@@ -106,7 +106,9 @@ def pretrain_surrogate(task: SurrogateTask,
         surrogate.load_state_dict(state['state_dict'])
         optim.load_state_dict(state['optimizer'])
         sched.load_state_dict(state['scheduler'])
-        source.load_state_dict(state['pairs'])
+        # Checkpoints from before the task protocol kept LS-ED's pair-source
+        # state at the top level (``sampler``, ``texts_rng``).
+        source.load_state_dict(state.get('pairs', state))
         start = state['iter']
         log(f'resumed from {out} at iteration {start}')
 
