@@ -126,7 +126,8 @@ class ArtifactCache:
         """The cached file made from ``parts`` (with these package versions);
         else the shipped one (if ``use_shipped``); else ``make()`` (a file
         path), copied into the cache."""
-        path = self.get(artifact_key(**parts))
+        key = artifact_key(**parts)
+        path = self.get(key)
         if path:
             print(f'{self.kind}: cached {path}', flush=True)
             return path
@@ -136,7 +137,7 @@ class ArtifactCache:
                   'tools/ship_artifacts.py; see artifacts/manifest.json)',
                   flush=True)
             return path
-        return self.put(artifact_key(**parts), make())
+        return self.put(key, make())
 
     def ship(self, parts: Dict, path: str, provenance: Dict) -> str:
         """Write ``path``'s weights (:data:`SHIPPED_ENTRIES`) as the shipped
