@@ -8,10 +8,8 @@ from conftest import REPO
 
 from lsmmocr.experiments.artifact_cache import SHIPPED_ROOT, ArtifactCache, file_digest
 from lsmmocr.experiments.main_job import (JobConfig, artifact_parts, baseline_run,
-                                          ensure_data, evaluate, job_surrogate_spec,
-                                          surrogate_parts)
-from lsmmocr.surrogates.checkpoint import load_surrogate
-from lsmmocr.surrogates.pretrain import fidelity
+                                          ensure_data, evaluate, held_out_fidelity,
+                                          job_surrogate_spec, surrogate_parts)
 
 
 def manifest_entry(path: str) -> dict:
@@ -34,8 +32,7 @@ def test_default_job_finds_its_shipped_artifacts(tmp_path, monkeypatch):
     spec = job_surrogate_spec(job)
     surrogate = ArtifactCache('surrogate').shipped(surrogate_parts(job, spec))
     assert surrogate, 'the default job has no shipped h_Φ'
-    fid = fidelity(load_surrogate(surrogate, spec.layout, check_targets=True),
-                   spec.held_out_pairs(1000, 0), spec)
+    fid = held_out_fidelity(spec, surrogate)
     for k, v in manifest_entry(surrogate)['held_out'].items():
         assert fid[k] == pytest.approx(v, rel=1e-4), k
 

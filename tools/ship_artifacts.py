@@ -21,9 +21,8 @@ import tempfile
 from lsmmocr.experiments.artifact_cache import ArtifactCache, artifact_key
 from lsmmocr.experiments.main_job import (MODELS, REPO, JobConfig, artifact_parts,
                                           baseline_run, ensure_data, evaluate,
-                                          job_surrogate_spec, surrogate_parts)
-from lsmmocr.surrogates.checkpoint import load_surrogate
-from lsmmocr.surrogates.pretrain import fidelity
+                                          held_out_fidelity, job_surrogate_spec,
+                                          surrogate_parts)
 
 
 def parse_args() -> argparse.Namespace:
@@ -70,8 +69,7 @@ def main() -> None:
     spec = job_surrogate_spec(job)
     parts = surrogate_parts(job, spec)
     path = source('surrogate', parts, args.surrogate)
-    fid = fidelity(load_surrogate(path, spec.layout, check_targets=True),
-                   spec.held_out_pairs(1000, 0), spec)
+    fid = held_out_fidelity(spec, path)
     held_out = {k: fid[k] for k in ('mae', 'mae_near', 'spearman')}
     print(f'surrogate {path}: {held_out}')
     print('->', ArtifactCache('surrogate').ship(parts, path, dict(

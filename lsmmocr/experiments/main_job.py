@@ -317,14 +317,20 @@ def job_surrogate_spec(job: JobConfig) -> EditDistanceTask:
     return spec
 
 
+def held_out_fidelity(spec: EditDistanceTask, path: str) -> Dict:
+    """:func:`fidelity` of the h_Φ checkpoint ``path`` on the job's 1000
+    held-out pairs (what the report and the shipped manifest give)."""
+    surrogate = load_surrogate(path, spec.layout, check_targets=True)
+    return fidelity(surrogate.eval(), spec.held_out_pairs(1000, 0), spec)
+
+
 def pretrain(job: JobConfig) -> Dict:
     """Globally pre-train h_Φ once (or take ``surrogate_checkpoint``); its
     held-out fidelity and scatter plot."""
     spec = job_surrogate_spec(job)
     t0 = time.time()
     path = job.surrogate_checkpoint or cached_pretrain(job, spec)
-    surrogate = load_surrogate(path, spec.layout, check_targets=True)
-    fid = fidelity(surrogate.eval(), spec.held_out_pairs(1000, 0), spec)
+    fid = held_out_fidelity(spec, path)
     scatter_e_hat(fid['e'], fid['e_hat'],
                   osp.join(job.work_dir, 'surrogate_scatter.png'),
                   f'held-out pairs: Spearman {fid["spearman"]:.3f}, '
