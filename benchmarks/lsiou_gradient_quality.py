@@ -9,7 +9,7 @@ step size (and the mean cosine with the smooth-L1 gradient). See
 import argparse
 
 import lsmmocr  # noqa: F401
-from lsmmocr.diagnostics import box_gradient_quality, delta_smooth_l1
+from lsmmocr.diagnostics import box_gradient_quality
 from lsmmocr.diagnostics.box_gradient_quality import surrogate_loss
 from lsmmocr.surrogates import RotatedBoxSpace, RotatedIoUTask, load_surrogate
 
@@ -23,7 +23,7 @@ def main() -> None:
                         help='step norms, in units of the box\'s own scale')
     args = parser.parse_args()
     pairs = RotatedIoUTask().held_out_pairs(args.num_pairs, seed=0)
-    losses = {'smooth L1 deltas': delta_smooth_l1}
+    losses = {}
     for path in args.checkpoints:
         losses[f'ê ({path})'] = surrogate_loss(
             load_surrogate(path, RotatedBoxSpace()).eval())

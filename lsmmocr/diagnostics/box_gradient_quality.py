@@ -22,6 +22,7 @@ from ..utils import unit_per_sample
 
 # (predicted boxes, true boxes) -> per-box loss, (N,)
 BoxLoss = Callable[[torch.Tensor, torch.Tensor], torch.Tensor]
+REFERENCE = 'smooth L1 deltas'  # the peer every direction is compared with
 
 
 def delta_smooth_l1(z: torch.Tensor, y: torch.Tensor) -> torch.Tensor:
@@ -43,19 +44,20 @@ def surrogate_loss(surrogate: nn.Module) -> BoxLoss:
 def box_gradient_quality(pairs: Pairs, losses: Dict[str, BoxLoss],
                          steps: Sequence[float],
                          seed: int = 0) -> Dict[str, Dict[str, object]]:
-    """For each loss (and ``random``): mean IoU of the boxes after a step of
-    each size along its normalised negative gradient, and the mean cosine of
-    that gradient with the smooth-L1 one's. A step's L2 norm in box-parameter
+    """For each loss (and the :data:`REFERENCE` smooth-L1 delta loss and
+    ``random``, always added): mean IoU of the boxes after a step of each size
+    along its normalised negative gradient, and the mean cosine of that
+    gradient with the smooth-L1 one's. A step's L2 norm in box-parameter
     space is its size times the predicted box's own scale ``sqrt(w h)``, so
     a step means the same for small and large boxes."""
     z, y = pairs.z.float(), pairs.y.float()
     gen = torch.Generator().manual_seed(seed)
     directions = {'random': unit_per_sample(torch.randn(z.shape, generator=gen))}
-    for name, loss in losses.items():
+    for name, loss in {REFERENCE: delta_smooth_l1, **losses}.items():
         zz = z.clone().requires_grad_(True)
         grad = torch.autograd.grad(loss(zz, y).sum(), zz)[0]
         directions[name] = -unit_per_sample(grad)
-    ref = directions.get('smooth L1 deltas')
+    ref = directions[REFERENCE]
     scale = (z[:, 2] * z[:, 3]).sqrt()[:, None]
     out = {}
     for name, d in directions.items():
@@ -64,6 +66,5 @@ def box_gradient_quality(pairs: Pairs, losses: Dict[str, BoxLoss],
             moved = z + s * scale * d
             moved[:, 2:4] = moved[:, 2:4].clamp_min(1e-4)  # keep boxes valid
             iou[s] = float(1 - iou_distance(moved, y).mean())
-        cos = float((d * ref).sum(1).mean()) if ref is not None else float('nan')
-        out[name] = dict(iou=iou, cos=cos)
+        out[name] = dict(iou=iou, cos=float((d * ref).sum(1).mean()))
     return out
