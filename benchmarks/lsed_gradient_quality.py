@@ -17,19 +17,29 @@ test TED after it (``lsmmocr.diagnostics.parameter_step``). Example::
         configs/textrecog/crnn/crnn_mini-vgg_lsed_synth.py \\
         work_dirs/main_job/baseline/iter_3000.pth \\
         work_dirs/main_job/surrogate.pth other_surrogate.pth [--parameter-step]
+
+``--trajectory`` follows each loss over ``--steps`` real Adam steps (lr the
+first of ``--lrs``) on the config's own training batches (``--batch-size``;
+an ``_online`` config gives batches never seen), Φ frozen, and prints test
+TED, wrong crops, and the first surrogate's mean ê on the crops decoded right
+and wrong after each probed step.
 """
 import argparse
 import json
 import os.path as osp
 import time
+from itertools import islice
 
+import torch
 from mmengine.config import DictAction
 from mmengine.runner import Runner
 
 import lsmmocr  # noqa: F401  (registration)
 from lsmmocr.diagnostics import gradient_quality, load_instrument, markdown_rows
 from lsmmocr.diagnostics.gradient_quality import training_width_loader
-from lsmmocr.diagnostics.parameter_step import markdown, parameter_step_quality
+from lsmmocr.diagnostics.parameter_step import (markdown, parameter_step_quality,
+                                                training_trajectory,
+                                                trajectory_markdown)
 from lsmmocr.engine.post_tune_runner import apply_post_tune
 from lsmmocr.surrogates.checkpoint import load_surrogate
 from lsmmocr.utils import load_config
@@ -55,6 +65,12 @@ def parse_args() -> argparse.Namespace:
     parser.add_argument('--grad-split', default='train',
                         help='--parameter-step: split of the gradient: train '
                         '(what post-tuning reads) or val (unseen crops)')
+    parser.add_argument('--trajectory', action='store_true',
+                        help='K real Adam steps of each loss, probed at --steps')
+    parser.add_argument('--steps', type=int, nargs='+', default=[0, 10, 20, 40, 80],
+                        help='--trajectory: steps after which to probe')
+    parser.add_argument('--batch-size', type=int, default=16,
+                        help='--trajectory: the post-tuning batch size')
     parser.add_argument('--cfg-options', nargs='+', action=DictAction,
                         help='config overrides, e.g. the loss settings '
                         'post_tune.module_loss.proxy_weight=1')
@@ -69,18 +85,47 @@ def attached(lsed, surrogate):
     return loss
 
 
-def parameter_step(args, cfg) -> None:
-    inst = load_instrument(cfg, args.checkpoint, args.surrogates[0], 1)
-    posttune = apply_post_tune(cfg.copy())
-    grad = Runner.build_dataloader(training_width_loader(posttune, args.grad_split))
-    test = Runner.build_dataloader(training_width_loader(posttune, 'test'))
+def weight_space_losses(args, inst) -> dict:
+    """The proxy, expected-risk and each surrogate's ê, by name."""
     lsed = inst['losses']['lsed']
     losses = dict(proxy=inst['losses']['proxy'],
                   expected_risk=inst['losses']['expected_risk'])
     for path in args.surrogates:
         sur = load_surrogate(path, lsed.layout, check_targets=True).eval()
         losses[f'ê {osp.basename(path)}'] = attached(lsed, sur)
-    res = parameter_step_quality(inst['model'], losses, lsed, grad, test,
+    return losses
+
+
+def trajectory(args, cfg) -> None:
+    inst = load_instrument(cfg, args.checkpoint, args.surrogates[0], 1)
+    posttune = apply_post_tune(cfg.copy())
+    loader = posttune.train_dataloader.copy()
+    loader.update(batch_size=args.batch_size, num_workers=0,
+                  persistent_workers=False)
+    batches = list(islice(Runner.build_dataloader(loader, seed=0), max(args.steps)))
+    test = Runner.build_dataloader(training_width_loader(posttune, 'test'))
+    lsed = inst['losses']['lsed']
+    runs = {}
+    for name, fn in weight_space_losses(args, inst).items():
+        with torch.random.fork_rng(devices=[]):  # sampling losses: seeded
+            torch.manual_seed(0)
+            runs[name] = training_trajectory(
+                inst['model'], fn, lsed, batches, test, args.lrs[0],
+                args.steps, surrogate=lsed.surrogate)
+        print(f'{name}: done', flush=True)
+    print(f'\n{max(args.steps)} Adam steps (lr {args.lrs[0]:g}, batch '
+          f'{args.batch_size}); TED on the test split; ê of '
+          f'{osp.basename(args.surrogates[0])}:\n')
+    print(trajectory_markdown(runs))
+
+
+def parameter_step(args, cfg) -> None:
+    inst = load_instrument(cfg, args.checkpoint, args.surrogates[0], 1)
+    posttune = apply_post_tune(cfg.copy())
+    grad = Runner.build_dataloader(training_width_loader(posttune, args.grad_split))
+    test = Runner.build_dataloader(training_width_loader(posttune, 'test'))
+    res = parameter_step_quality(inst['model'], weight_space_losses(args, inst),
+                                 inst['losses']['lsed'], grad, test,
                                  args.batches, args.lrs)
     print(f'\ngradient over {args.batches} {args.grad_split} batches; '
           f'TED on the test split after one Adam first step:\n')
@@ -90,6 +135,8 @@ def parameter_step(args, cfg) -> None:
 def main() -> None:
     args = parse_args()
     cfg = load_config(args.config, args.cfg_options)
+    if args.trajectory:
+        return trajectory(args, cfg)
     if args.parameter_step:
         return parameter_step(args, cfg)
     inst = load_instrument(cfg, args.checkpoint, args.surrogates[0],

@@ -95,3 +95,33 @@ def test_parameter_step_restores_the_model_and_zero_steps_change_nothing(
     assert res['cosine']['proxy'] == pytest.approx(1.0)
     assert res['ted']['random'][1] != res['ted0']  # a large step is felt
     assert markdown(res).count('\n| ') == 4  # header + 3 directions
+
+
+def test_training_trajectory_probes_each_step_and_restores_the_model(instrument):
+    from mmengine.runner import Runner
+
+    from lsmmocr.diagnostics.gradient_quality import training_width_loader
+    from lsmmocr.diagnostics.parameter_step import (held_out_scores,
+                                                    trajectory_markdown,
+                                                    training_trajectory)
+    from lsmmocr.engine.post_tune_runner import apply_post_tune
+    cfg = Config.fromfile(CRNN_LSED)
+    cfg.test_dataloader.dataset.datasets[0].data_root = \
+        instrument['outputs'][0].data_samples[0].img_path.rsplit('/imgs/', 1)[0]
+    loader = Runner.build_dataloader(
+        training_width_loader(apply_post_tune(cfg), 'test'))
+    model, lsed = instrument['model'], instrument['losses']['lsed']
+    before = {k: v.clone() for k, v in model.state_dict().items()}
+    start = held_out_scores(model, lsed, loader, lsed.surrogate)
+    assert start['e_hat_wrong'] > 0 and 0 <= start['wrong'] <= 8
+    batches = list(loader) * 3
+    runs = {name: training_trajectory(model, instrument['losses'][name], lsed,
+                                      batches, loader, lr=0.05, at=(0, 3),
+                                      surrogate=lsed.surrogate)
+            for name in ('proxy', 'lsed')}
+    assert all(torch.equal(before[k], v) for k, v in model.state_dict().items())
+    for scores in runs.values():
+        assert [s['step'] for s in scores] == [0, 3]
+        assert scores[0] == dict(step=0, **start)
+    assert any(s[1] != s[0] for s in runs.values())  # three steps are felt
+    assert trajectory_markdown(runs).count('\n| ') == 4  # one row per probe

@@ -6,17 +6,34 @@ takes that step: the loss's gradient over a few training batches, one Adam
 first step (``−lr · sign(g)``, what Adam's bias-corrected update is at its
 first iteration) at several learning rates, and the true total edit distance
 (TED) on held-out crops after it. Seconds per loss.
+
+:func:`training_trajectory` follows it over K real steps (a minute per
+loss): where the first step is good but the run is not, it shows when the
+two part, and whether the surrogate still tells right from wrong there.
 """
 from itertools import islice
-from typing import Dict, List, Sequence
+from typing import Dict, List, Optional, Sequence, Tuple
 
+import numpy as np
 import torch
 import torch.nn as nn
+from mmocr.structures import TextRecogDataSample
 
 from ..hooks.surrogate_trainer_hook import side_effect_free
 from ..losses.sequence_metric_loss import SequenceMetricLoss
 from ..utils import unwrap_model
 from .gradient_quality import LossFn, collect_outputs, per_sample_ed, total_loss
+
+
+def _forward(model: nn.Module, batch: dict
+             ) -> Tuple[torch.Tensor, Sequence[TextRecogDataSample]]:
+    """The decoder's raw outputs on ``batch`` (as its training loss reads
+    them) and the targets its module loss prepares."""
+    data = model.data_preprocessor(batch, True)
+    samples = model.decoder.module_loss.get_targets(data['data_samples'])
+    feat = model.extract_feat(data['inputs'])
+    enc = model.encoder(feat, samples) if model.with_encoder else None
+    return model.decoder(feat, enc, samples), samples
 
 
 def parameter_gradient(model: nn.Module, loss_fn: LossFn,
@@ -29,21 +46,33 @@ def parameter_gradient(model: nn.Module, loss_fn: LossFn,
     model.train()
     with side_effect_free(model):
         for batch in batches:
-            data = model.data_preprocessor(batch, True)
-            samples = model.decoder.module_loss.get_targets(data['data_samples'])
-            feat = model.extract_feat(data['inputs'])
-            enc = model.encoder(feat, samples) if model.with_encoder else None
-            loss = total_loss(loss_fn, model.decoder(feat, enc, samples), samples)
+            loss = total_loss(loss_fn, *_forward(model, batch))
             for g, d in zip(grads, torch.autograd.grad(loss, params)):
                 g += d
     return grads
 
 
-def held_out_ted(model: nn.Module, metric: SequenceMetricLoss,
-                 loader) -> int:
-    """TED of ``model``'s greedy decodings on ``loader`` (eval mode)."""
-    return int(sum(per_sample_ed(metric, o.logits, o.data_samples).sum()
-                   for o in collect_outputs(model, loader)))
+def held_out_scores(model: nn.Module, metric: SequenceMetricLoss, loader,
+                    surrogate: Optional[nn.Module] = None) -> Dict[str, float]:
+    """TED of ``model``'s greedy decodings on ``loader`` (eval mode) and, with
+    ``surrogate``, its mean ê on the crops decoded right and wrong: how well
+    ê tells them apart on the model's own predictions."""
+    eds, e_hats = [], []
+    for o in collect_outputs(model, loader):
+        eds.append(per_sample_ed(metric, o.logits, o.data_samples))
+        if surrogate is not None:
+            with torch.no_grad():
+                probs = metric.logits(o.logits).softmax(-1)
+                y = metric.layout.targets(metric.gt_indexes(o.data_samples), probs)
+                e_hats.append(surrogate.distance(probs, y).numpy())
+    e = np.concatenate(eds)
+    out = dict(ted=int(e.sum()), wrong=int((e > 0).sum()))
+    if surrogate is not None:
+        e_hat = np.concatenate(e_hats)
+        for key, group in (('e_hat_right', e == 0), ('e_hat_wrong', e > 0)):
+            if group.any():  # no key for an empty group
+                out[key] = float(e_hat[group].mean())
+    return out
 
 
 def parameter_step_quality(model: nn.Module, losses: Dict[str, LossFn],
@@ -72,7 +101,8 @@ def parameter_step_quality(model: nn.Module, losses: Dict[str, LossFn],
                        for p in params]
     flat = {k: torch.cat([s.flatten() for s in v]) for k, v in signs.items()}
     first = flat[next(iter(losses))]
-    out = dict(ted0=held_out_ted(model, metric, test_loader), lrs=list(lrs),
+    ted0 = held_out_scores(model, metric, test_loader)['ted']
+    out = dict(ted0=ted0, lrs=list(lrs),
                ted={}, cosine={k: float(torch.nn.functional.cosine_similarity(
                    v, first, dim=0)) for k, v in flat.items()})
     original = [p.detach().clone() for p in params]
@@ -82,7 +112,7 @@ def parameter_step_quality(model: nn.Module, losses: Dict[str, LossFn],
             with torch.no_grad():
                 for p, p0, s in zip(params, original, sign):
                     p.copy_(p0 - lr * s)
-            teds.append(held_out_ted(model, metric, test_loader))
+            teds.append(held_out_scores(model, metric, test_loader)['ted'])
         out['ted'][name] = teds
     with torch.no_grad():
         for p, p0 in zip(params, original):
@@ -98,3 +128,46 @@ def markdown(res: Dict[str, object]) -> str:
     rows = [f'| {k} | {res["cosine"][k]:.3f} | ' +
             ' | '.join(str(t) for t in v) + ' |' for k, v in res['ted'].items()]
     return '\n'.join([f'TED before any step: {res["ted0"]}', '', head, *rows])
+
+
+
+def training_trajectory(model: nn.Module, loss_fn: LossFn,
+                        metric: SequenceMetricLoss, batches: Sequence[dict],
+                        test_loader, lr: float, at: Sequence[int],
+                        surrogate: Optional[nn.Module] = None
+                        ) -> List[Dict[str, float]]:
+    """:func:`held_out_scores` after each of ``at`` Adam steps of ``loss_fn``
+    on ``batches``, taken as post-tuning with a frozen surrogate takes them
+    (training-mode forward, BatchNorm statistics updated). The model's
+    weights and buffers are restored afterwards."""
+    model = unwrap_model(model)
+    state = {k: v.clone() for k, v in model.state_dict().items()}
+    optim = torch.optim.Adam(
+        [p for p in model.parameters() if p.requires_grad], lr=lr)
+    scores = []
+    for step in range(max(at) + 1):
+        if step in at:
+            scores.append(dict(step=step, **held_out_scores(
+                model, metric, test_loader, surrogate)))
+        if step == max(at):
+            break
+        model.train()
+        optim.zero_grad()
+        total_loss(loss_fn, *_forward(model, batches[step])).backward()
+        optim.step()
+    model.load_state_dict(state)
+    return scores
+
+
+def trajectory_markdown(runs: Dict[str, List[Dict[str, float]]]) -> str:
+    """One row per loss and probed step: TED, wrong crops, ê on right/wrong."""
+    def e_hat(s: Dict[str, float], key: str) -> str:
+        return f'{s[key]:.2f}' if key in s else '—'
+
+    rows = ['| loss | step | TED | wrong | ê, right | ê, wrong |',
+            '|---|---|---|---|---|---|']
+    for name, scores in runs.items():
+        rows += [f'| {name} | {s["step"]} | {s["ted"]} | {s["wrong"]} | '
+                 f'{e_hat(s, "e_hat_right")} | {e_hat(s, "e_hat_wrong")} |'
+                 for s in scores]
+    return '\n'.join(rows)
