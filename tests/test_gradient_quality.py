@@ -102,8 +102,8 @@ def test_training_trajectory_probes_each_step_and_restores_the_model(instrument)
 
     from lsmmocr.diagnostics.gradient_quality import training_width_loader
     from lsmmocr.diagnostics.parameter_step import (held_out_scores,
-                                                    trajectory_markdown,
-                                                    training_trajectory)
+                                                    training_trajectory,
+                                                    trajectory_markdown)
     from lsmmocr.engine.post_tune_runner import apply_post_tune
     cfg = Config.fromfile(CRNN_LSED)
     cfg.test_dataloader.dataset.datasets[0].data_root = \
