@@ -1,6 +1,8 @@
-"""Render a synthetic scene-text recognition dataset (MMOCR 1.x format).
+"""Render a synthetic scene-text dataset (MMOCR 1.x format): word crops for
+recognition (``--task textrecog``) or scenes of rotated words for detection
+(``--task textdet``).
 
-Writes ``<out-dir>/imgs/<split>/*.jpg`` and ``<out-dir>/textrecog_<split>.json``.
+Writes ``<out-dir>/imgs/<split>/*.jpg`` and ``<out-dir>/<task>_<split>.json``.
 The test split uses font families that train and val never use.
 """
 import argparse
@@ -9,19 +11,28 @@ import time
 from lsmmocr.datasets import DEFAULT_TEST_FAMILIES, make_synth_dataset
 from lsmmocr.utils import mmocr_dict_file
 
+DEFAULTS = dict(
+    textrecog=dict(out_dir='data/synth', train=4000, val=200, test=500, max_len=12),
+    textdet=dict(out_dir='data/synth_det', train=2000, val=100, test=300,
+                 max_len=10))
+
 
 def parse_args() -> argparse.Namespace:
     parser = argparse.ArgumentParser(description=__doc__)
-    parser.add_argument('--out-dir', default='data/synth',
-                        help='output directory (default: %(default)s)')
+    parser.add_argument('--task', choices=sorted(DEFAULTS), default='textrecog',
+                        help='textrecog (word crops) or textdet (scenes)')
+    parser.add_argument('--out-dir',
+                        help='output directory (default: data/synth for '
+                        'textrecog, data/synth_det for textdet)')
     parser.add_argument('--dict', default='lower_english_digits.txt',
                         help='dictionary file, or the name of one MMOCR ships '
                         '(default: %(default)s)')
-    parser.add_argument('--num-train', type=int, default=4000)
-    parser.add_argument('--num-val', type=int, default=200)
-    parser.add_argument('--num-test', type=int, default=500)
-    parser.add_argument('--max-len', type=int, default=12,
-                        help='longest label (default: %(default)s)')
+    for split in ('train', 'val', 'test'):
+        sizes = ', '.join(f'{d[split]} for {t}' for t, d in DEFAULTS.items())
+        parser.add_argument(f'--num-{split}', type=int,
+                            help=f'{split} samples (default: {sizes})')
+    parser.add_argument('--max-len', type=int,
+                        help='longest word (default: 12 for textrecog, 10 for textdet)')
     parser.add_argument('--seed', type=int, default=0)
     parser.add_argument('--test-families', nargs='+',
                         default=list(DEFAULT_TEST_FAMILIES),
@@ -31,13 +42,17 @@ def parse_args() -> argparse.Namespace:
 
 def main() -> None:
     args = parse_args()
+    defaults = DEFAULTS[args.task]
+    sizes = {split: defaults[split] if getattr(args, f'num_{split}') is None
+             else getattr(args, f'num_{split}') for split in ('train', 'val', 'test')}
     t0 = time.time()
     anns = make_synth_dataset(
-        args.out_dir,
+        args.out_dir or defaults['out_dir'],
         mmocr_dict_file(args.dict),
-        dict(train=args.num_train, val=args.num_val, test=args.num_test),
+        sizes,
         seed=args.seed,
-        max_len=args.max_len,
+        task=args.task,
+        max_len=args.max_len or defaults['max_len'],
         test_families=args.test_families)
     for split, path in anns.items():
         print(f'{split}: {path}')

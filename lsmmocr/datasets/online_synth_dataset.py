@@ -1,5 +1,5 @@
-"""Synthetic scene text rendered on the fly: long runs without disk."""
-import os.path as osp
+"""Synthetic text rendered on the fly (word crops or scenes): long runs
+without disk."""
 from typing import List, Sequence, Tuple
 
 import cv2
@@ -9,6 +9,8 @@ from mmocr.datasets.transforms import LoadImageFromNDArray
 from mmocr.registry import DATASETS
 
 from ..utils import mmocr_dict_file
+from .synth_scene import METAINFO as DET_METAINFO
+from .synth_scene import SynthSceneGenerator
 from .synth_text import METAINFO, SynthTextGenerator, read_charset
 
 
@@ -21,53 +23,50 @@ def in_memory(pipeline: Compose) -> Tuple[Compose, bool]:
         return pipeline, False
     loader = transforms[0]
     if not isinstance(loader, LoadImageFromFile):
-        raise ValueError('OnlineSynthTextDataset expects a pipeline that '
+        raise ValueError('an online synthetic dataset expects a pipeline that '
                          f'starts with LoadImageFromFile, got {loader!r}')
     transforms[0] = LoadImageFromNDArray(to_float32=loader.to_float32)
     return Compose(transforms), loader.color_type == 'grayscale'
 
 
-@DATASETS.register_module()
-class OnlineSynthTextDataset(BaseDataset):
-    """:class:`SynthTextGenerator` samples rendered when they are read.
-
-    Sample ``i`` of a split is the image and text that
-    ``tools/make_synth_data.py`` with the same seed writes as the ``i``-th
-    file of that split (before JPEG compression), so an on-disk set and this
-    dataset are interchangeable; ``num_samples`` can be far larger than a
-    disk would hold. Any MMOCR recognizer pipeline works unchanged: its
+class OnlineRenderedDataset(BaseDataset):
+    """Samples of a generator (its ``record(split, index)``) rendered when
+    they are read; any MMOCR pipeline of the task works unchanged: its
     leading ``LoadImageFromFile`` reads the rendered image instead (converted
     to grey here when the loader asked for ``color_type='grayscale'``).
 
+    Sample ``i`` of a split is the one ``tools/make_synth_data.py`` with the
+    same seed writes as the ``i``-th file of that split (before JPEG
+    compression), so an on-disk set and this dataset are interchangeable;
+    ``num_samples`` can be far larger than a disk would hold.
+
     Args:
-        dict_file (str): The recognizer's dictionary file (or the name of one
-            MMOCR ships); labels use its characters.
+        dict_file (str): Dictionary file (or the name of one MMOCR ships);
+            words use its characters.
         num_samples (int): Length of the dataset.
         split (str): ``'train'``, ``'val'`` or ``'test'`` (test renders with
             the held-out font families). Defaults to ``'train'``.
         seed (int): Generator seed. Defaults to 0.
-        max_len (int): Longest label. Defaults to 12.
         pipeline (list[dict]): MMOCR pipeline starting with LoadImageFromFile.
         test_mode (bool): As for MMOCR's ``OCRDataset``. Defaults to False.
-        **generator_kwargs: Passed to :class:`SynthTextGenerator`.
+        **generator_kwargs: Passed to the generator (e.g. ``max_len``).
     """
 
-    METAINFO = METAINFO
+    GENERATOR: type  # the generator class of a subclass
 
     def __init__(self,
                  dict_file: str,
                  num_samples: int,
                  split: str = 'train',
                  seed: int = 0,
-                 max_len: int = 12,
                  pipeline: Sequence[dict] = (),
                  test_mode: bool = False,
                  **generator_kwargs) -> None:
         if num_samples <= 0:
             raise ValueError(f'num_samples must be positive, got {num_samples}')
-        self.generator = SynthTextGenerator(
+        self.generator = self.GENERATOR(
             read_charset(mmocr_dict_file(dict_file)), seed=seed,
-            max_len=max_len, **generator_kwargs)
+            **generator_kwargs)
         if split not in self.generator.fonts:
             raise ValueError(f'split must be one of '
                              f'{sorted(self.generator.fonts)}, got {split!r}')
@@ -90,9 +89,27 @@ class OnlineSynthTextDataset(BaseDataset):
 
     def get_data_info(self, idx: int) -> dict:
         info = super().get_data_info(idx)
-        img, text, font = self.generator.sample(self.split, info['index'])
+        img, entry = self.generator.record(self.split, info['index'])
         if self.grayscale:
             img = cv2.cvtColor(img, cv2.COLOR_BGR2GRAY)
-        info.update(img=img, instances=[dict(text=text)],
-                    font=osp.basename(font))
+        info.update(img=img, **entry)
         return info
+
+
+@DATASETS.register_module()
+class OnlineSynthTextDataset(OnlineRenderedDataset):
+    """:class:`SynthTextGenerator` word crops (``textrecog``), rendered when
+    read; arguments as :class:`OnlineRenderedDataset` (``max_len``: longest
+    label, default 12)."""
+
+    METAINFO = METAINFO
+    GENERATOR = SynthTextGenerator
+
+
+@DATASETS.register_module()
+class OnlineSynthSceneDataset(OnlineRenderedDataset):
+    """:class:`SynthSceneGenerator` scenes of rotated words (``textdet``),
+    rendered when read; arguments as :class:`OnlineRenderedDataset`."""
+
+    METAINFO = DET_METAINFO
+    GENERATOR = SynthSceneGenerator

@@ -1,5 +1,5 @@
 """Render a word as a scene-text-like crop (colour, size, rotation, perspective,
-blur, noise, textured background)."""
+blur, noise, textured background), and the parts a full scene shares."""
 from dataclasses import dataclass
 from functools import lru_cache
 from typing import Tuple
@@ -25,7 +25,7 @@ class RenderConfig:
 
 
 @lru_cache(maxsize=256)
-def _font(path: str, size: int) -> ImageFont.FreeTypeFont:
+def load_font(path: str, size: int) -> ImageFont.FreeTypeFont:
     return ImageFont.truetype(path, size)
 
 
@@ -33,17 +33,16 @@ def _luma(rgb: np.ndarray) -> float:
     return float(rgb @ np.array([0.299, 0.587, 0.114]))
 
 
-def _colours(rng: np.random.Generator,
-             min_contrast: float) -> Tuple[np.ndarray, np.ndarray]:
-    """A background and a text colour at least ``min_contrast`` apart."""
-    bg = rng.uniform(0, 255, 3)
+def text_colour(bg: np.ndarray, rng: np.random.Generator,
+                min_contrast: float) -> np.ndarray:
+    """A text colour at least ``min_contrast`` from ``bg`` in luma."""
     while True:
         fg = rng.uniform(0, 255, 3)
         if abs(_luma(fg) - _luma(bg)) >= min_contrast:
-            return bg, fg
+            return fg
 
 
-def _background(h: int, w: int, colour: np.ndarray,
+def background(h: int, w: int, colour: np.ndarray,
                 rng: np.random.Generator) -> np.ndarray:
     """A colour field with a gradient and low-frequency texture."""
     gy, gx = np.mgrid[0:h, 0:w].astype(np.float32)
@@ -82,21 +81,37 @@ def render_text(text: str,
     """
     if not text:
         raise ValueError('cannot render an empty text')
-    font = _font(font_path, int(rng.integers(*cfg.font_size, endpoint=True)))
+    font = load_font(font_path, int(rng.integers(*cfg.font_size, endpoint=True)))
     left, top, right, bottom = font.getbbox(text)
-    tw, th = right - left, bottom - top
-    mx, my = (int(th * rng.uniform(*cfg.margin)) + 2 for _ in range(2))
-    w, h = tw + 2 * mx, th + 2 * my
-
-    bg_colour, fg_colour = _colours(rng, cfg.min_contrast)
-    mask = Image.new('L', (w, h), 0)
-    ImageDraw.Draw(mask).text((mx - left, my - top), text, font=font, fill=255)
+    th = bottom - top
+    margin = tuple(int(th * rng.uniform(*cfg.margin)) + 2 for _ in range(2))
+    bg_colour = rng.uniform(0, 255, 3)
+    fg_colour = text_colour(bg_colour, rng, cfg.min_contrast)
+    mask = text_mask(text, font, margin)
+    h, w = mask.shape
     warp = _homography(w, h, cfg, rng)
     alpha = cv2.warpPerspective(
-        np.asarray(mask, np.float32) / 255., warp, (w, h),
+        mask, warp, (w, h),
         flags=cv2.INTER_LINEAR, borderMode=cv2.BORDER_CONSTANT)[..., None]
 
-    img = _background(h, w, bg_colour, rng) * (1 - alpha) + fg_colour * alpha
+    img = background(h, w, bg_colour, rng) * (1 - alpha) + fg_colour * alpha
+    return camera(img, rng, cfg)
+
+
+def text_mask(text: str, font: ImageFont.FreeTypeFont,
+              margin: Tuple[int, int] = (0, 0)) -> np.ndarray:
+    """The ink of ``text`` as a float mask in [0, 1], cropped to the font's
+    bounding box of it plus ``margin`` (x, y) pixels on each side."""
+    left, top, right, bottom = font.getbbox(text)
+    mx, my = margin
+    mask = Image.new('L', (right - left + 2 * mx, bottom - top + 2 * my), 0)
+    ImageDraw.Draw(mask).text((mx - left, my - top), text, font=font, fill=255)
+    return np.asarray(mask, np.float32) / 255.
+
+
+def camera(img: np.ndarray, rng: np.random.Generator,
+           cfg: RenderConfig) -> np.ndarray:
+    """Blur and sensor noise on an RGB float image; BGR ``uint8`` out."""
     sigma = rng.uniform(*cfg.blur_sigma)
     if sigma > 0.3:
         img = cv2.GaussianBlur(img, (0, 0), sigma)

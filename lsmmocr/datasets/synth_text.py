@@ -3,16 +3,14 @@
 Every sample is a pure function of ``(seed, split, index)``, so a dataset is
 reproducible, can be written in any order, and can be rendered on the fly.
 """
-import json
-import os
 import os.path as osp
 import zlib
-from typing import Dict, List, Optional, Sequence, Tuple
+from functools import partial
+from typing import Optional, Sequence, Tuple
 
-import cv2
 import numpy as np
-from mmengine.utils import ProgressBar
 
+from .dataset_writer import write_split
 from .fonts import DEFAULT_TEST_FAMILIES, font_files, split_families
 from .renderer import RenderConfig, render_text
 from .text_sampler import TextSampler
@@ -74,46 +72,17 @@ class SynthTextGenerator:
         font = fonts[int(rng.integers(len(fonts)))]
         return render_text(text, font, rng, self.render_cfg), text, font
 
+    def record(self, split: str, index: int) -> Tuple[np.ndarray, dict]:
+        """Sample ``index`` of ``split`` as an image and its annotation."""
+        img, text, font = self.sample(split, index)
+        return img, dict(instances=[dict(text=text)], font=osp.basename(font))
+
     def write_split(self, out_dir: str, split: str, num: int) -> str:
         """Write ``num`` samples as JPEGs plus ``textrecog_<split>.json``.
 
         Returns:
             str: Path of the annotation file.
         """
-        img_dir = osp.join(out_dir, 'imgs', split)
-        os.makedirs(img_dir, exist_ok=True)
-        data_list: List[Dict] = []
-        bar = ProgressBar(num) if num > 0 else None
-        for i in range(num):
-            img, text, font = self.sample(split, i)
-            rel = f'imgs/{split}/{i:07d}.jpg'
-            cv2.imwrite(osp.join(out_dir, rel), img,
-                        [cv2.IMWRITE_JPEG_QUALITY, 95])
-            data_list.append(
-                dict(img_path=rel, instances=[dict(text=text)],
-                     font=osp.basename(font)))
-            if bar is not None:
-                bar.update()
-        ann_file = osp.join(out_dir, f'textrecog_{split}.json')
-        tmp = ann_file + '.tmp'
-        with open(tmp, 'w', encoding='utf-8') as f:
-            json.dump(dict(metainfo=METAINFO, data_list=data_list), f)
-        os.replace(tmp, ann_file)  # an interrupted run leaves no half file
-        return ann_file
+        return write_split(out_dir, 'textrecog', split, num,
+                           partial(self.record, split), METAINFO)
 
-
-def make_synth_dataset(out_dir: str,
-                       dict_file: str,
-                       sizes: Dict[str, int],
-                       seed: int = 0,
-                       **kwargs) -> Dict[str, str]:
-    """Write the splits in ``sizes`` (split name -> number of samples).
-
-    Returns:
-        dict: Split name -> annotation file path.
-    """
-    gen = SynthTextGenerator(read_charset(dict_file), seed=seed, **kwargs)
-    return {
-        split: gen.write_split(out_dir, split, num)
-        for split, num in sizes.items()
-    }
