@@ -34,7 +34,8 @@ def det_root(tmp_path_factory):
 
 def test_rbox_geometry_matches_polygons_and_mmcv_iou():
     rng = np.random.default_rng(0)
-    boxes = torch.tensor(np.c_[rng.uniform(50, 200, (20, 2)), rng.uniform(5, 80, (20, 2)),
+    boxes = torch.tensor(np.c_[rng.uniform(50, 200, (20, 2)),
+                               rng.uniform(5, 80, (20, 2)),
                                rng.uniform(-1.5, 1.5, 20)]).float()
     corners = rbox_corners(boxes)
     back = torch.tensor(np.stack([quad_to_rbox(c.flatten()) for c in corners.numpy()]))
@@ -74,8 +75,8 @@ def test_perfect_maps_decode_to_the_true_polygons(det_root):
     metric.dataset_meta = dataset.metainfo
     head = model.det_head
     for k in range(len(dataset)):
-        data = model.data_preprocessor(
-            dict(inputs=[dataset[k]['inputs']], data_samples=[dataset[k]['data_samples']]))
+        data = model.data_preprocessor(dict(
+            inputs=[dataset[k]['inputs']], data_samples=[dataset[k]['data_samples']]))
         samples = data['data_samples']
         hw = (data['inputs'].shape[2] // 4, data['inputs'].shape[3] // 4)
         text, _, boxes = rbox_targets(samples, hw, head.module_loss.shrink)

@@ -19,7 +19,7 @@ import torch
 import torch.nn as nn
 from mmocr.structures import TextRecogDataSample
 
-from ..hooks.surrogate_trainer_hook import side_effect_free
+from ..hooks.learned_surrogate_hook import side_effect_free
 from ..losses.sequence_metric_loss import SequenceMetricLoss
 from ..utils import unwrap_model
 from .gradient_quality import LossFn, collect_outputs, per_sample_ed, total_loss

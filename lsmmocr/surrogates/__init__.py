@@ -4,8 +4,8 @@ from .checkpoint import (build_surrogate, load_surrogate, load_surrogate_file,
 from .edit_distance_embedding import EditDistanceEmbedding
 from .edit_distance_task import EditDistanceTask
 from .metric_embedding import MetricEmbedding
-from .pair_sampler import SOURCES, PairSampler, random_edits
-from .pairs import Pairs
+from .pair_sampler import PairSampler, random_edits
+from .pairs import SOURCES, Pairs
 from .rotated_box_embedding import RotatedBoxEmbedding
 from .rotated_boxes import RotatedBoxSpace, iou_distance
 from .rotated_iou_task import RotatedIoUTask

@@ -18,11 +18,9 @@ from typing import List, Optional, Sequence, Tuple
 import numpy as np
 import torch
 
-from .pairs import Pairs
+from .pairs import SOURCES, Pairs
 from .sampled_decoding import expected_edit_distances, greedy_edit_distances
 from .sequence_layout import SequenceLayout
-
-SOURCES = ('global', 'local', 'local-global')
 
 
 def random_edits(idx: Sequence[int], num_edits: int, alphabet: np.ndarray,

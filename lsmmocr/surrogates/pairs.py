@@ -4,6 +4,10 @@ from typing import Sequence
 
 import torch
 
+# Where a surrogate's training pairs come from: generated (global), around
+# the model's own predictions (local), or both.
+SOURCES = ('global', 'local', 'local-global')
+
 
 @dataclass
 class Pairs:

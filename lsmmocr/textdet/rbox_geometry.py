@@ -63,12 +63,12 @@ def encode(points: torch.Tensor, rboxes: torch.Tensor) -> torch.Tensor:
 
 def decode(points: torch.Tensor, geometry: torch.Tensor) -> torch.Tensor:
     """Inverse of :func:`encode`: ``(N, 5)`` rotated boxes. Differentiable."""
-    t, r, b, l, theta = geometry.unbind(1)
-    du, dv = (r - l) / 2, (b - t) / 2
+    top, right, bottom, left, theta = geometry.unbind(1)
+    du, dv = (right - left) / 2, (bottom - top) / 2
     cos, sin = theta.cos(), theta.sin()
     cx = points[:, 0] + du * cos - dv * sin
     cy = points[:, 1] + du * sin + dv * cos
-    return torch.stack([cx, cy, l + r, t + b, theta], 1)
+    return torch.stack([cx, cy, left + right, top + bottom, theta], 1)
 
 
 def pixel_centres(map_hw: Sequence[int], input_hw: Sequence[int]) -> torch.Tensor:

@@ -71,10 +71,12 @@ class RBoxModuleLoss(nn.Module):
         points = pixel_centres(score.shape[-2:], data_samples[0].batch_input_shape)
         gt = encode(points.expand(len(boxes), -1, -1).reshape(-1, 2),
                     boxes.reshape(-1, 5)).view(boxes.shape)
-        return dict(score=score.flatten(1), geometry=geometry.flatten(2).transpose(1, 2),
-                    text=text.to(score.device), counted=counted.to(score.device),
-                    geometry_gt=gt.to(score.device), boxes=boxes.to(score.device),
-                    points=points.to(score.device))
+        device = score.device
+        return dict(score=score.flatten(1),
+                    geometry=geometry.flatten(2).transpose(1, 2),
+                    text=text.to(device), counted=counted.to(device),
+                    geometry_gt=gt.to(device), boxes=boxes.to(device),
+                    points=points.to(device))
 
     def score_loss(self, t: Dict[str, torch.Tensor]) -> torch.Tensor:
         prob = t['score'].sigmoid() * t['counted']
