@@ -13,8 +13,8 @@ from mmcv.ops import box_iou_rotated
 from shapely.geometry import Polygon
 
 from lsmmocr.datasets import make_synth_dataset
-from lsmmocr.textdet.rbox_geometry import (decode, encode, pixel_centres,
-                                           quad_to_rbox, rbox_corners)
+from lsmmocr.textdet.rbox_geometry import (decode, encode, pixel_centres, quad_to_rbox,
+                                           rbox_corners)
 from lsmmocr.utils import mmocr_dict_file
 
 RBOX = str(CONFIGS / 'textdet/rbox/rbox_resnet18_fpnc_synth.py')
