@@ -1,4 +1,5 @@
-"""Turn any MMOCR recognizer config into a post-tuning config.
+"""Turn any MMOCR recognizer (or rotated-box detector) config into a
+post-tuning config.
 
 MMEngine forbids two ``_base_`` files that define the same key, and every MMOCR
 config already defines ``model``, ``optim_wrapper``, ``train_cfg``. So the
@@ -25,18 +26,31 @@ def _is_ctc(loss_cfg: dict) -> bool:
     return cls is not None and issubclass(cls, CTCModuleLoss)
 
 
+def _loss_owner(cfg: Config) -> dict:
+    """The model part whose ``module_loss`` post-tuning wraps: a
+    recognizer's ``decoder`` or a detector's ``det_head``."""
+    model = cfg.get('model', {})
+    for part in ('decoder', 'det_head'):
+        if 'module_loss' in model.get(part, {}):
+            return model[part]
+    raise KeyError('post_tune.module_loss needs model.decoder.module_loss (a '
+                   'recognizer) or model.det_head.module_loss (a detector) in '
+                   'the config: this model has none to wrap')
+
+
 def apply_post_tune(cfg: Config) -> Config:
     """Apply ``cfg.post_tune`` in place and return ``cfg``.
 
     ``post_tune`` keys:
 
-    * ``module_loss`` (dict or None): wraps ``model.decoder.module_loss``;
-      the original becomes its ``proxy``. None keeps the proxy loss (the
+    * ``module_loss`` (dict or None): wraps ``model.decoder.module_loss``
+      (recognizers) or ``model.det_head.module_loss`` (detectors); the
+      original becomes its ``proxy``. None keeps the proxy loss (the
       control run of the main job). A CTC decoder's frame count
       (``ctc_seq_len``) is found by running the model once
       (:func:`~lsmmocr.engine.ctc_frames.ctc_frames`) unless given.
     * ``surrogate_trainer`` (dict or None): a hook appended to
-      ``custom_hooks`` (the :class:`SurrogateTrainerHook`).
+      ``custom_hooks`` (a :class:`LearnedSurrogateHook`).
     * ``overrides`` (dict): merged into the config last, MMEngine style
       (``_delete_=True`` replaces a dict), e.g. the post-tuning schedule.
     """
@@ -46,17 +60,14 @@ def apply_post_tune(cfg: Config) -> Config:
     post_tune = copy.deepcopy(post_tune)
     loss = post_tune.get('module_loss')
     if loss:
-        decoder = cfg.get('model', {}).get('decoder', {})
-        if 'module_loss' not in decoder:
-            raise KeyError('post_tune.module_loss needs model.decoder.module_loss '
-                           'in the config: this model has none to wrap')
-        if _is_ctc(decoder['module_loss']) and loss.get('ctc_seq_len') is None:
+        owner = _loss_owner(cfg)
+        if _is_ctc(owner['module_loss']) and loss.get('ctc_seq_len') is None:
             loss['ctc_seq_len'] = ctc_frames(cfg)
             print_log(f'CTC decoder: {loss["ctc_seq_len"]} frames (found by '
                       'running the model on the training pipeline)',
                       logger='current')
-        if decoder['module_loss'].get('type') != loss.get('type'):
-            decoder['module_loss'] = dict(loss, proxy=decoder['module_loss'])
+        if owner['module_loss'].get('type') != loss.get('type'):
+            owner['module_loss'] = dict(loss, proxy=owner['module_loss'])
     hook = post_tune.get('surrogate_trainer')
     if hook:
         cfg['custom_hooks'] = list(cfg.get('custom_hooks') or []) + [hook]

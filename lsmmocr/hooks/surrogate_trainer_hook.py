@@ -9,7 +9,8 @@ from mmengine.logging import print_log
 from mmengine.utils import ProgressBar
 from mmocr.registry import HOOKS
 
-from ..losses.lsed_module_loss import LSEDBatch, LSEDModuleLoss, frozen
+from ..losses.attached_surrogate import frozen
+from ..losses.lsed_module_loss import LSEDBatch, LSEDModuleLoss
 from ..surrogates.pair_sampler import PairSampler
 from ..surrogates.pairs import Pairs
 from ..surrogates.sampled_decoding import greedy_edit_distances

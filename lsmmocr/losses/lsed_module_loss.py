@@ -1,15 +1,14 @@
 """LS-ED module loss: train a recognizer on a learned edit-distance surrogate."""
-from contextlib import contextmanager
 from dataclasses import dataclass
-from typing import Dict, Iterator, List, Optional, Sequence, Union
+from typing import Dict, List, Optional, Sequence, Union
 
 import torch
-import torch.nn as nn
 from mmocr.models.common.dictionary import Dictionary
 from mmocr.registry import MODELS
 from mmocr.structures import TextRecogDataSample
 
 from ..surrogates.sampled_decoding import greedy_edit_distances
+from .attached_surrogate import AttachedSurrogate, frozen
 from .sequence_metric_loss import SequenceMetricLoss
 
 
@@ -18,20 +17,6 @@ class LSEDBatch:
     """What the last forward saw, for the surrogate trainer (detached)."""
     probs: torch.Tensor  # (N, T, C)
     gt_indexes: List[List[int]]
-
-
-@contextmanager
-def frozen(module: nn.Module) -> Iterator[None]:
-    """Build graphs through ``module`` without making its parameters leaves
-    that receive gradients."""
-    flags = [p.requires_grad for p in module.parameters()]
-    for p in module.parameters():
-        p.requires_grad_(False)
-    try:
-        yield
-    finally:
-        for p, flag in zip(module.parameters(), flags):
-            p.requires_grad_(flag)
 
 
 class MirrorSoftmax(torch.autograd.Function):
@@ -57,7 +42,7 @@ LOGIT_GRADS = ('softmax', 'mirror')
 
 
 @MODELS.register_module()
-class LSEDModuleLoss(SequenceMetricLoss):
+class LSEDModuleLoss(AttachedSurrogate, SequenceMetricLoss):
     """ê_Φ(z, y) = ‖h_Φ(softmax z) − h_Φ(onehot y)‖₂ as a decoder's loss.
 
     A drop-in ``module_loss`` for MMOCR decoders. It wraps the decoder's own
@@ -66,9 +51,8 @@ class LSEDModuleLoss(SequenceMetricLoss):
     mixed in with ``proxy_weight``.
 
     The surrogate h_Φ is *not* a submodule: :class:`SurrogateTrainerHook`
-    owns it and its optimizer and attaches it with :meth:`attach_surrogate`,
-    so the recognizer's optimizer never holds Φ, and this loss sends no
-    gradient to Φ (Φ is frozen while the graph is built).
+    owns it and its optimizer and attaches it
+    (:class:`~.attached_surrogate.AttachedSurrogate`).
 
     Args:
         feds (dict, optional): FEDS filtering (Patel & Matas, ICDAR 2021):
@@ -95,6 +79,8 @@ class LSEDModuleLoss(SequenceMetricLoss):
             ``proxy_weight``, ``loss_weight``, ``ctc_seq_len``, ``output``).
     """
 
+    HOOK = 'SurrogateTrainerHook'
+
     def __init__(self,
                  dictionary: Union[dict, Dictionary],
                  max_seq_len: int = 40,
@@ -114,19 +100,6 @@ class LSEDModuleLoss(SequenceMetricLoss):
             raise ValueError(f'feds needs 0 <= lower < upper, got {feds}')
         self.feds = feds
         self.last_batch: Optional[LSEDBatch] = None
-        object.__setattr__(self, '_surrogate', None)  # not a submodule
-
-    @property
-    def surrogate(self) -> nn.Module:
-        if self._surrogate is None:
-            raise RuntimeError(
-                'LSEDModuleLoss has no surrogate: add SurrogateTrainerHook to '
-                'custom_hooks (configs/_base_/lsed_posttune.py does)')
-        return self._surrogate
-
-    def attach_surrogate(self, surrogate: nn.Module) -> None:
-        """Use ``surrogate`` (owned by the caller) as h_Φ."""
-        object.__setattr__(self, '_surrogate', surrogate)
 
     def _feds_weights(self, e_hat: torch.Tensor,
                       e: torch.Tensor) -> torch.Tensor:

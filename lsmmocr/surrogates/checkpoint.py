@@ -8,6 +8,9 @@ from mmocr.registry import MODELS
 
 from .surrogate_task import MetricSpace
 
+# Where post-tuning checkpoints keep h_Φ (LS-ED, LS-IoU).
+CHECKPOINT_KEYS = ('lsed_surrogate', 'lsiou_surrogate')
+
 
 def build_surrogate(cfg: dict, space: MetricSpace) -> nn.Module:
     """Build h_Φ from ``cfg`` for ``space`` (e.g. a layout's classes and
@@ -56,10 +59,10 @@ def check_compatible(state: dict, space: MetricSpace,
 def load_surrogate_file(path: str, space: MetricSpace,
                         check_targets: bool = False) -> dict:
     """Read a surrogate checkpoint written by ``tools/train_surrogate.py``
-    (or the ``lsed_surrogate`` entry of a post-tuning checkpoint) and check
+    (or the h_Φ entry of a post-tuning checkpoint, :data:`CHECKPOINT_KEYS`) and check
     it fits ``space`` (see :func:`check_compatible`)."""
     state = torch.load(path, map_location='cpu', weights_only=False)
-    state = state.get('lsed_surrogate', state)
+    state = next((state[k] for k in CHECKPOINT_KEYS if k in state), state)
     if 'state_dict' not in state:
         raise ValueError(f'{path} is not a surrogate checkpoint')
     check_compatible(state, space, path, check_targets)

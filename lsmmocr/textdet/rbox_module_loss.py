@@ -83,18 +83,21 @@ class RBoxModuleLoss(nn.Module):
         gt = t['text'].float()
         return 1 - 2 * (prob * gt).sum() / (prob.sum() + gt.sum() + EPS)
 
-    def forward(self, outs: Tuple[torch.Tensor, torch.Tensor],
-                data_samples: Sequence[TextDetDataSample]) -> Dict[str, torch.Tensor]:
-        t = self.targets(outs, data_samples)
-        losses = dict(loss_score=self.score_loss(t))
+    def geometry_losses(self, t: Dict[str, torch.Tensor]) -> Dict[str, torch.Tensor]:
+        """EAST's box terms on the text pixels (zero when there are none)."""
         pred, gt = t['geometry'][t['text']], t['geometry_gt'][t['text']]
         if len(pred) == 0:  # no text in the batch: geometry has no target
             zero = t['geometry'].sum() * 0
-            return dict(losses, loss_geometry=zero, loss_angle=zero)
-        losses['loss_geometry'] = self.geometry_weight * iou_loss(pred, gt).mean()
-        losses['loss_angle'] = self.geometry_weight * self.angle_weight * (
-            1 - torch.cos(pred[:, 4] - gt[:, 4])).mean()
-        return losses
+            return dict(loss_geometry=zero, loss_angle=zero)
+        return dict(
+            loss_geometry=self.geometry_weight * iou_loss(pred, gt).mean(),
+            loss_angle=self.geometry_weight * self.angle_weight * (
+                1 - torch.cos(pred[:, 4] - gt[:, 4])).mean())
+
+    def forward(self, outs: Tuple[torch.Tensor, torch.Tensor],
+                data_samples: Sequence[TextDetDataSample]) -> Dict[str, torch.Tensor]:
+        t = self.targets(outs, data_samples)
+        return dict(loss_score=self.score_loss(t), **self.geometry_losses(t))
 
 
 def iou_loss(pred: torch.Tensor, gt: torch.Tensor) -> torch.Tensor:

@@ -1,0 +1,40 @@
+# LS-IoU post-tuning (Patel et al., ECCV 2020, section 4) for a rotated-box
+# detector config (its det_head an RBoxHead):
+#
+#   _base_ = ['<detector config>.py', '<this repo>/configs/_base_/lsiou_posttune.py']
+#   load_from = 'path/to/converged_detector.pth'
+#
+# Only new keys (see lsed_posttune.py); PostTuneRunner applies `post_tune`.
+# No `custom_imports`: a detector with an RBoxHead already imports lsmmocr.
+runner_type = 'PostTuneRunner'
+
+post_tune = dict(
+    # The head's box loss becomes ê; its score loss stays (the proxy's).
+    module_loss=dict(type='LSIoUModuleLoss', proxy_weight=0.0),
+    surrogate_trainer=dict(
+        type='LSIoUTrainerHook',
+        surrogate=dict(type='RotatedBoxEmbedding'),
+        # from tools/train_surrogate.py configs/surrogates/lsiou_rotated_boxes.py
+        pretrained=None,
+        optimizer=dict(type='Adam', lr=1e-4),
+        fit_loss=dict(type='SurrogateFitLoss', grad_penalty=0.0),
+        source='local-global',
+        inner_steps=1,
+        num_pairs=256,
+    ),
+    # A short, low, constant learning rate, iteration based.
+    overrides=dict(
+        optim_wrapper=dict(
+            _delete_=True,
+            type='OptimWrapper',
+            optimizer=dict(type='Adam', lr=1e-4)),
+        train_cfg=dict(
+            _delete_=True,
+            type='IterBasedTrainLoop',
+            max_iters=500,
+            val_interval=250),
+        param_scheduler=[dict(type='ConstantLR', factor=1.0, by_epoch=False)],
+        default_hooks=dict(
+            checkpoint=dict(by_epoch=False, interval=250, max_keep_ckpts=2)),
+    ),
+)
