@@ -6,6 +6,7 @@
 #
 # Only new keys are defined here (MMEngine forbids keys repeated across bases);
 # PostTuneRunner applies `post_tune` to the merged config before building.
+_base_ = ['schedules/posttune_schedule.py']
 custom_imports = dict(imports=['lsmmocr'], allow_failed_imports=False)
 runner_type = 'PostTuneRunner'
 
@@ -25,21 +26,5 @@ post_tune = dict(
         source='local-global',
         inner_steps=1,
     ),
-    # A short, low, constant learning rate, iteration based (real datasets
-    # have millions of images: epochs are too coarse for post-tuning).
-    overrides=dict(
-        optim_wrapper=dict(
-            _delete_=True,
-            type='OptimWrapper',
-            optimizer=dict(type='Adam', lr=1e-4)),
-        train_cfg=dict(
-            _delete_=True,
-            type='IterBasedTrainLoop',
-            max_iters=2000,
-            val_interval=500),
-        param_scheduler=[dict(type='ConstantLR', factor=1.0, by_epoch=False)],
-        log_processor=dict(by_epoch=False),
-        default_hooks=dict(
-            checkpoint=dict(by_epoch=False, interval=500, max_keep_ckpts=2)),
-    ),
+    overrides=_base_.posttune_overrides,
 )

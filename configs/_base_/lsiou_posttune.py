@@ -6,6 +6,7 @@
 #
 # Only new keys (see lsed_posttune.py); PostTuneRunner applies `post_tune`.
 # No `custom_imports`: a detector with an RBoxHead already imports lsmmocr.
+_base_ = ['schedules/posttune_schedule.py']
 runner_type = 'PostTuneRunner'
 
 post_tune = dict(
@@ -22,19 +23,5 @@ post_tune = dict(
         inner_steps=1,
         num_pairs=256,
     ),
-    # A short, low, constant learning rate, iteration based.
-    overrides=dict(
-        optim_wrapper=dict(
-            _delete_=True,
-            type='OptimWrapper',
-            optimizer=dict(type='Adam', lr=1e-4)),
-        train_cfg=dict(
-            _delete_=True,
-            type='IterBasedTrainLoop',
-            max_iters=500,
-            val_interval=250),
-        param_scheduler=[dict(type='ConstantLR', factor=1.0, by_epoch=False)],
-        default_hooks=dict(
-            checkpoint=dict(by_epoch=False, interval=250, max_keep_ckpts=2)),
-    ),
+    overrides=_base_.posttune_overrides,
 )
