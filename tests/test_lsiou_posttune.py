@@ -1,0 +1,124 @@
+"""LS-IoU post-tuning of the RBox detector, run as a user runs it."""
+import os
+import signal
+import subprocess
+import sys
+
+import pytest
+import torch
+from conftest import CONFIGS, REPO, run_tool
+
+from lsmmocr.datasets import make_synth_dataset
+from lsmmocr.utils import mmocr_dict_file
+
+RBOX = str(CONFIGS / 'textdet/rbox/rbox_resnet18_fpnc_synth.py')
+LSIOU = str(CONFIGS / 'textdet/rbox/rbox_resnet18_fpnc_lsiou_synth.py')
+OPTS = ['train_dataloader.batch_size=2', 'train_dataloader.num_workers=0',
+        'val_cfg=None', 'val_dataloader=None', 'val_evaluator=None',
+        'randomness.seed=0']
+
+
+@pytest.fixture(scope='module')
+def det_root(tmp_path_factory):
+    root = tmp_path_factory.mktemp('synth_det')
+    make_synth_dataset(str(root), mmocr_dict_file('lower_english_digits.txt'),
+                       dict(train=8), task='textdet')
+    return root
+
+
+def env(det_root):
+    return dict(LSMMOCR_SYNTH_DET_ROOT=str(det_root), PYTHONPATH=str(REPO / 'tests'))
+
+
+@pytest.fixture(scope='module')
+def detector(det_root, tmp_path_factory):
+    """The RBox detector after 2 iterations of its own loss: the start."""
+    work = tmp_path_factory.mktemp('rbox')
+    run_tool(['tools/train.py', RBOX, '--work-dir', str(work), '--cfg-options',
+              *OPTS, 'train_cfg.max_iters=2', 'default_hooks.checkpoint.interval=2'],
+             REPO, env(det_root))
+    return work / 'iter_2.pth'
+
+
+def post_tune(work, iters, det_root, config, resume=False, expect_kill=False):
+    args = ['tools/train.py', str(config), '--work-dir', str(work),
+            *(['--resume'] if resume else []), '--cfg-options', *OPTS,
+            f'post_tune.overrides.train_cfg.max_iters={iters}',
+            'post_tune.overrides.default_hooks.checkpoint.interval=2']
+    if expect_kill:
+        proc = subprocess.run([sys.executable, *args], cwd=REPO, capture_output=True,
+                              env=dict(os.environ, **env(det_root)))
+        assert proc.returncode == -signal.SIGKILL, proc.stderr[-3000:]
+        return None
+    run_tool(args, REPO, env(det_root))
+    return torch.load(work / f'iter_{iters}.pth', weights_only=False)
+
+
+def test_lsiou_loss_trains_the_detector_not_phi(det_root):
+    from mmengine.config import Config
+    from mmengine.registry import init_default_scope
+    from mmocr.registry import DATASETS, MODELS
+
+    from lsmmocr.engine.post_tune_runner import apply_post_tune
+    from lsmmocr.surrogates import build_surrogate
+    from lsmmocr.surrogates.rotated_boxes import RotatedBoxSpace
+    init_default_scope('mmocr')
+    cfg = apply_post_tune(Config.fromfile(LSIOU))
+    model = MODELS.build(cfg.model)
+    loss = model.det_head.module_loss
+    ds = DATASETS.build(dict(cfg.train_dataloader.dataset, data_root=str(det_root)))
+    data = model.data_preprocessor(dict(inputs=[ds[k]['inputs'] for k in range(2)],
+                                        data_samples=[ds[k]['data_samples']
+                                                      for k in range(2)]), True)
+    with pytest.raises(RuntimeError, match='LSIoUTrainerHook'):
+        model(**data, mode='loss')
+    phi = build_surrogate(dict(type='RotatedBoxEmbedding'), RotatedBoxSpace())
+    loss.attach_surrogate(phi)
+    losses = model(**data, mode='loss')
+    assert set(losses) == {'loss_score', 'loss_lsiou'}
+    assert all(torch.isfinite(v) for v in losses.values())
+    sum(losses.values()).backward()
+    assert model.det_head.out.weight.grad.abs().sum() > 0
+    assert model.backbone.conv1.weight.grad.abs().sum() > 0
+    assert all(p.grad is None for p in phi.parameters())
+    assert not any('surrogate' in n for n, _ in model.named_parameters())
+    batch = loss.last_batch
+    assert batch.z.shape == batch.y.shape and batch.z.shape[1] == 5
+    assert (batch.y[:, 2:4] > 0).all() and (batch.y[:, :2] < 1.5).all()  # normalised
+    loss.proxy_weight = 1.0
+    assert {'loss_geometry', 'loss_angle'} <= set(model(**data, mode='loss'))
+    with pytest.raises(TypeError, match='RBoxModuleLoss'):
+        MODELS.build(dict(type='LSIoUModuleLoss', proxy=dict(type='DBModuleLoss')))
+
+
+@pytest.mark.slow
+def test_lsiou_post_tuning_changes_both_resumes_exactly(det_root, detector, tmp_path):
+    cfg = tmp_path / 'lsiou.py'
+    cfg.write_text(f"_base_ = ['{LSIOU}']\nload_from = '{detector}'\n")
+    killed = tmp_path / 'killed.py'
+    killed.write_text(
+        f"_base_ = ['{cfg}']\n"
+        "custom_imports = dict(imports=['lsmmocr', 'kill_hook'])\n"
+        "custom_hooks = [dict(type='SigkillAfterIter', iteration=2)]\n")
+    straight = post_tune(tmp_path / 'a', 4, det_root, cfg)
+    start = torch.load(detector, weights_only=False)['state_dict']
+    first = torch.load(tmp_path / 'a/iter_2.pth', weights_only=False)
+    assert any(not torch.equal(start[k], v)
+               for k, v in straight['state_dict'].items())  # the detector moved
+    phi0, phi = first['lsiou_surrogate'], straight['lsiou_surrogate']
+    assert phi['steps'] == 4 and phi['meta']['metric'] == 'rotated_iou'
+    assert any(not torch.equal(phi0['state_dict'][k], v)
+               for k, v in phi['state_dict'].items())  # Φ moved
+    # Φ is not in the detector's optimizer: Adam holds one state per
+    # detector parameter, none more.
+    num_params = sum(1 for v in straight['state_dict'].values()
+                     if v.dtype.is_floating_point) - sum(
+        1 for k in straight['state_dict'] if 'running' in k)
+    assert len(straight['optimizer']['state']) == num_params
+    post_tune(tmp_path / 'b', 4, det_root, killed, expect_kill=True)
+    assert not (tmp_path / 'b/iter_4.pth').exists()
+    resumed = post_tune(tmp_path / 'b', 4, det_root, cfg, resume=True)
+    for k, v in straight['state_dict'].items():
+        assert torch.equal(v, resumed['state_dict'][k]), k
+    for k, v in phi['state_dict'].items():
+        assert torch.equal(v, resumed['lsiou_surrogate']['state_dict'][k]), k
