@@ -72,7 +72,7 @@ val_evaluator = dict(type='HmeanIOUMetric')
 test_evaluator = val_evaluator
 
 optim_wrapper = dict(type='OptimWrapper', optimizer=dict(type='Adam', lr=1e-3))
-train_cfg = dict(type='IterBasedTrainLoop', max_iters=3000, val_interval=500)
+train_cfg = dict(type='IterBasedTrainLoop', max_iters=2000, val_interval=500)
 val_cfg = dict(type='ValLoop')
 test_cfg = dict(type='TestLoop')
 param_scheduler = [dict(type='ConstantLR', factor=1.0, by_epoch=False)]
