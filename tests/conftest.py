@@ -1,5 +1,6 @@
 """Shared fixtures: a tiny generated dataset and a runner for the real tools."""
 import os
+import signal
 import subprocess
 import sys
 from pathlib import Path
@@ -37,6 +38,30 @@ def run_tool(args: List[str], cwd: Path,
             f'--- stdout ---\n{proc.stdout[-6000:]}\n'
             f'--- stderr ---\n{proc.stderr[-6000:]}')
     return proc
+
+
+def train_tool(args: List[str], env: Dict[str, str],
+               expect_kill: bool = False) -> None:
+    """``tools/train.py <args>`` as a user runs it; with ``expect_kill``, the
+    run must end by SIGKILL (see :func:`killed_config`)."""
+    if not expect_kill:
+        run_tool(['tools/train.py', *args], REPO, env)
+        return
+    proc = subprocess.run([sys.executable, 'tools/train.py', *args], cwd=REPO,
+                          env=dict(os.environ, **env), capture_output=True)
+    assert proc.returncode == -signal.SIGKILL, proc.stderr[-3000:]
+
+
+def killed_config(tmp_path: Path, base: str, iteration: int = 2) -> Path:
+    """A config that is ``base`` plus a hook that SIGKILLs the training
+    process right after iteration ``iteration``'s checkpoint (``tests/
+    kill_hook.py``; ``tests`` must be on ``PYTHONPATH``)."""
+    path = tmp_path / 'killed.py'
+    path.write_text(
+        f"_base_ = ['{base}']\n"
+        "custom_imports = dict(imports=['lsmmocr', 'kill_hook'])\n"
+        f"custom_hooks = [dict(type='SigkillAfterIter', iteration={iteration})]\n")
+    return path
 
 
 def tiny_cfg(cfg_path: str, synth_root: Path, work_dir: Path, iters: int = 2,

@@ -1,12 +1,10 @@
 """LS-ED post-tuning runs as a user runs it: resume and distributed training."""
-import os
-import signal
 import subprocess
 import sys
 
 import pytest
 import torch
-from conftest import CONFIGS, REPO, run_tool, tiny_cfg
+from conftest import CONFIGS, REPO, killed_config, run_tool, tiny_cfg, train_tool
 from mmengine.hooks import Hook
 
 CRNN_LSED = str(CONFIGS / 'textrecog/crnn/crnn_mini-vgg_lsed_synth.py')
@@ -22,19 +20,14 @@ TRAIN_OPTS = ['post_tune.overrides.train_cfg.val_interval=1000',
 def train(work, iters, synth_root, resume=False, config=CRNN_LSED,
           expect_kill=False):
     """``tools/train.py`` as a user runs it; the final checkpoint."""
-    args = ['tools/train.py', str(config), '--work-dir', str(work)]
+    args = [str(config), '--work-dir', str(work)]
     args += ['--resume'] if resume else []
     args += ['--cfg-options', *TRAIN_OPTS,
              'post_tune.overrides.train_cfg.max_iters=%d' % iters]
-    env = dict(LSMMOCR_SYNTH_ROOT=str(synth_root),
-               PYTHONPATH=str(REPO / 'tests'))
-    if expect_kill:
-        proc = subprocess.run([sys.executable, *args], cwd=REPO,
-                              env=dict(os.environ, **env), capture_output=True)
-        assert proc.returncode == -signal.SIGKILL, proc.stderr[-3000:]
-        return None
-    run_tool(args, REPO, env)
-    return torch.load(work / f'iter_{iters}.pth', weights_only=False)
+    train_tool(args, dict(LSMMOCR_SYNTH_ROOT=str(synth_root),
+                          PYTHONPATH=str(REPO / 'tests')), expect_kill)
+    if not expect_kill:
+        return torch.load(work / f'iter_{iters}.pth', weights_only=False)
 
 
 def assert_same_state(a: dict, b: dict):
@@ -65,11 +58,7 @@ def test_resume_after_sigkill_continues_post_tuning(synth_root, baseline,
     final recognizer and Φ equal an uninterrupted run's bit for bit."""
     cfg = tmp_path / 'posttune.py'
     cfg.write_text(f"_base_ = ['{CRNN_LSED}']\nload_from = '{baseline}'\n")
-    killed = tmp_path / 'killed.py'
-    killed.write_text(
-        f"_base_ = ['{cfg}']\n"
-        "custom_imports = dict(imports=['lsmmocr', 'kill_hook'])\n"
-        "custom_hooks = [dict(type='SigkillAfterIter', iteration=2)]\n")
+    killed = killed_config(tmp_path, cfg)
     straight = train(tmp_path / 'a', 4, synth_root, config=cfg)
     train(tmp_path / 'b', 4, synth_root, config=killed, expect_kill=True)
     assert (tmp_path / 'b/iter_2.pth').exists()

@@ -1,12 +1,7 @@
 """LS-IoU post-tuning of the RBox detector, run as a user runs it."""
-import os
-import signal
-import subprocess
-import sys
-
 import pytest
 import torch
-from conftest import CONFIGS, REPO, run_tool
+from conftest import CONFIGS, REPO, killed_config, run_tool, train_tool
 
 from lsmmocr.datasets import make_synth_dataset
 from lsmmocr.utils import mmocr_dict_file
@@ -41,17 +36,13 @@ def detector(det_root, tmp_path_factory):
 
 
 def post_tune(work, iters, det_root, config, resume=False, expect_kill=False):
-    args = ['tools/train.py', str(config), '--work-dir', str(work),
+    args = [str(config), '--work-dir', str(work),
             *(['--resume'] if resume else []), '--cfg-options', *OPTS,
             f'post_tune.overrides.train_cfg.max_iters={iters}',
             'post_tune.overrides.default_hooks.checkpoint.interval=2']
-    if expect_kill:
-        proc = subprocess.run([sys.executable, *args], cwd=REPO, capture_output=True,
-                              env=dict(os.environ, **env(det_root)))
-        assert proc.returncode == -signal.SIGKILL, proc.stderr[-3000:]
-        return None
-    run_tool(args, REPO, env(det_root))
-    return torch.load(work / f'iter_{iters}.pth', weights_only=False)
+    train_tool(args, env(det_root), expect_kill)
+    if not expect_kill:
+        return torch.load(work / f'iter_{iters}.pth', weights_only=False)
 
 
 def test_lsiou_loss_trains_the_detector_not_phi(det_root):
@@ -95,11 +86,7 @@ def test_lsiou_loss_trains_the_detector_not_phi(det_root):
 def test_lsiou_post_tuning_changes_both_resumes_exactly(det_root, detector, tmp_path):
     cfg = tmp_path / 'lsiou.py'
     cfg.write_text(f"_base_ = ['{LSIOU}']\nload_from = '{detector}'\n")
-    killed = tmp_path / 'killed.py'
-    killed.write_text(
-        f"_base_ = ['{cfg}']\n"
-        "custom_imports = dict(imports=['lsmmocr', 'kill_hook'])\n"
-        "custom_hooks = [dict(type='SigkillAfterIter', iteration=2)]\n")
+    killed = killed_config(tmp_path, cfg)
     straight = post_tune(tmp_path / 'a', 4, det_root, cfg)
     start = torch.load(detector, weights_only=False)['state_dict']
     first = torch.load(tmp_path / 'a/iter_2.pth', weights_only=False)

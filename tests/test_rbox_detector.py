@@ -1,14 +1,9 @@
 """The EAST-style rotated-box detector, on the built-in scenes, run with
 MMOCR's own tools, dataset, pipeline and hmean metric."""
-import os
-import signal
-import subprocess
-import sys
-
 import numpy as np
 import pytest
 import torch
-from conftest import CONFIGS, REPO, run_tool
+from conftest import CONFIGS, REPO, killed_config, run_tool, train_tool
 from mmcv.ops import box_iou_rotated
 from shapely.geometry import Polygon
 
@@ -111,26 +106,17 @@ def test_loss_is_finite_and_trains_every_part(det_root):
 
 
 def train(work, iters, det_root, resume=False, config=RBOX, expect_kill=False):
-    args = ['tools/train.py', str(config), '--work-dir', str(work)]
-    args += ['--resume'] if resume else []
-    args += ['--cfg-options', *OPTS, f'train_cfg.max_iters={iters}']
-    env = dict(LSMMOCR_SYNTH_DET_ROOT=str(det_root), PYTHONPATH=str(REPO / 'tests'))
-    if expect_kill:
-        proc = subprocess.run([sys.executable, *args], cwd=REPO,
-                              env=dict(os.environ, **env), capture_output=True)
-        assert proc.returncode == -signal.SIGKILL, proc.stderr[-3000:]
-        return None
-    run_tool(args, REPO, env)
-    return torch.load(work / f'iter_{iters}.pth', weights_only=False)
+    args = [str(config), '--work-dir', str(work), *(['--resume'] if resume else []),
+            '--cfg-options', *OPTS, f'train_cfg.max_iters={iters}']
+    train_tool(args, dict(LSMMOCR_SYNTH_DET_ROOT=str(det_root),
+                          PYTHONPATH=str(REPO / 'tests')), expect_kill)
+    if not expect_kill:
+        return torch.load(work / f'iter_{iters}.pth', weights_only=False)
 
 
 @pytest.mark.slow
 def test_detector_trains_resumes_exactly_and_tools_test_evaluates(det_root, tmp_path):
-    killed = tmp_path / 'killed.py'
-    killed.write_text(
-        f"_base_ = ['{RBOX}']\n"
-        "custom_imports = dict(imports=['lsmmocr', 'kill_hook'])\n"
-        "custom_hooks = [dict(type='SigkillAfterIter', iteration=2)]\n")
+    killed = killed_config(tmp_path, RBOX)
     straight = train(tmp_path / 'a', 4, det_root)
     train(tmp_path / 'b', 4, det_root, config=killed, expect_kill=True)
     assert (tmp_path / 'b/iter_2.pth').exists()

@@ -58,9 +58,7 @@ train_dataloader = dict(
     dataset=dict(type='OCRDataset', data_root=synth_det_root,
                  ann_file='textdet_train.json', pipeline=train_pipeline))
 val_dataloader = dict(
-    batch_size=8,
-    num_workers=1,
-    persistent_workers=False,
+    train_dataloader,
     sampler=dict(type='DefaultSampler', shuffle=False),
     dataset=dict(type='OCRDataset', data_root=synth_det_root,
                  ann_file='textdet_val.json', test_mode=True,
