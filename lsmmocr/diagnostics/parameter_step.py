@@ -20,6 +20,7 @@ import torch.nn as nn
 from mmocr.structures import TextRecogDataSample
 
 from ..hooks.learned_surrogate_hook import side_effect_free
+from ..losses.lsed_module_loss import lsed_distance
 from ..losses.sequence_metric_loss import SequenceMetricLoss
 from ..utils import unwrap_model
 from .gradient_quality import LossFn, collect_outputs, per_sample_ed, total_loss
@@ -62,9 +63,9 @@ def held_out_scores(model: nn.Module, metric: SequenceMetricLoss, loader,
         eds.append(per_sample_ed(metric, o.logits, o.data_samples))
         if surrogate is not None:
             with torch.no_grad():
-                probs = metric.logits(o.logits).softmax(-1)
-                y = metric.layout.targets(metric.gt_indexes(o.data_samples), probs)
-                e_hats.append(surrogate.distance(probs, y).numpy())
+                e_hats.append(lsed_distance(
+                    surrogate, metric.layout, metric.logits(o.logits).softmax(-1),
+                    metric.gt_indexes(o.data_samples)).numpy())
     e = np.concatenate(eds)
     out = dict(ted=int(e.sum()), wrong=int((e > 0).sum()))
     if surrogate is not None:
@@ -128,7 +129,6 @@ def markdown(res: Dict[str, object]) -> str:
     rows = [f'| {k} | {res["cosine"][k]:.3f} | ' +
             ' | '.join(str(t) for t in v) + ' |' for k, v in res['ted'].items()]
     return '\n'.join([f'TED before any step: {res["ted0"]}', '', head, *rows])
-
 
 
 def training_trajectory(model: nn.Module, loss_fn: LossFn,

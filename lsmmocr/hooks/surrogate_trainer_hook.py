@@ -10,7 +10,7 @@ from mmengine.utils import ProgressBar
 from mmocr.registry import HOOKS
 
 from ..losses.attached_surrogate import frozen
-from ..losses.lsed_module_loss import LSEDBatch, LSEDModuleLoss
+from ..losses.lsed_module_loss import LSEDBatch, LSEDModuleLoss, lsed_distance
 from ..surrogates.pair_sampler import PairSampler
 from ..surrogates.pairs import Pairs
 from ..surrogates.sampled_decoding import greedy_edit_distances
@@ -156,8 +156,7 @@ class SurrogateTrainerHook(LearnedSurrogateHook):
         lay, device = self.layout, next(self.surrogate.parameters()).device
         probs = batch.probs.to(device)
         with torch.no_grad():
-            e_hat = self.surrogate.distance(
-                probs, lay.targets(batch.gt_indexes, probs))
+            e_hat = lsed_distance(self.surrogate, lay, probs, batch.gt_indexes)
         e = greedy_edit_distances(lay, batch.probs, lay.texts(batch.gt_indexes))
         return float(e_hat.sum()), int(e.sum())
 

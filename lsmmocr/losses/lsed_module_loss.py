@@ -3,11 +3,13 @@ from dataclasses import dataclass
 from typing import Dict, List, Optional, Sequence, Union
 
 import torch
+import torch.nn as nn
 from mmocr.models.common.dictionary import Dictionary
 from mmocr.registry import MODELS
 from mmocr.structures import TextRecogDataSample
 
 from ..surrogates.sampled_decoding import greedy_edit_distances
+from ..surrogates.sequence_layout import SequenceLayout
 from .attached_surrogate import AttachedSurrogate, frozen
 from .sequence_metric_loss import SequenceMetricLoss
 
@@ -17,6 +19,15 @@ class LSEDBatch:
     """What the last forward saw, for the surrogate trainer (detached)."""
     probs: torch.Tensor  # (N, T, C)
     gt_indexes: List[List[int]]
+
+
+def lsed_distance(surrogate: nn.Module, layout: SequenceLayout, probs: torch.Tensor,
+                  gt_indexes: Sequence[Sequence[int]]) -> torch.Tensor:
+    """ê of each prediction ``probs`` ``(N, T, C)`` to its ground truth, drawn
+    in ``layout`` for that prediction (aligned or canonical rows), ``(N,)``.
+    Φ is frozen: gradients reach ``probs`` only."""
+    with frozen(surrogate):
+        return surrogate.distance(probs, layout.targets(gt_indexes, probs.detach()))
 
 
 class MirrorSoftmax(torch.autograd.Function):
@@ -125,10 +136,7 @@ class LSEDModuleLoss(AttachedSurrogate, SequenceMetricLoss):
         probs = (MirrorSoftmax.apply(logits) if self.logit_grad == 'mirror'
                  else logits.softmax(-1))
         gt_indexes = self.gt_indexes(data_samples)
-        y = self.layout.targets(gt_indexes, probs.detach())
-        surrogate = self.surrogate
-        with frozen(surrogate):
-            e_hat = surrogate.distance(probs, y)
+        e_hat = lsed_distance(self.surrogate, self.layout, probs, gt_indexes)
         if self.feds is not None or self.correct_weight != 1:
             e = torch.from_numpy(greedy_edit_distances(
                 self.layout, probs.detach(),
