@@ -74,7 +74,8 @@ def test_perfect_maps_decode_to_the_true_polygons(det_root):
             inputs=[dataset[k]['inputs']], data_samples=[dataset[k]['data_samples']]))
         samples = data['data_samples']
         hw = (data['inputs'].shape[2] // 4, data['inputs'].shape[3] // 4)
-        text, _, boxes = rbox_targets(samples, hw, head.module_loss.shrink)
+        t = rbox_targets(samples, hw, head.module_loss.shrink)
+        text, boxes = t['text'], t['boxes']
         points = pixel_centres(hw, samples[0].batch_input_shape)
         geometry = encode(points, boxes[0]).t().reshape(1, 5, *hw)
         score = (text.float() * 20 - 10).reshape(1, *hw)

@@ -12,29 +12,31 @@ EPS = 1e-6
 
 
 def rbox_targets(samples: Sequence[TextDetDataSample], map_hw: Tuple[int, int],
-                 shrink: float) -> Tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
-    """Per map pixel: text (inside a box shrunk by ``shrink`` × its height
-    at every edge), counted (not inside an ignored box) and the rotated box
-    it belongs to, ``(N, P)``, ``(N, P)``, ``(N, P, 5)``."""
-    input_hw = samples[0].batch_input_shape
-    points = pixel_centres(map_hw, input_hw)
+                 shrink: float) -> Dict[str, torch.Tensor]:
+    """Per map pixel (``points``, its centre, ``(P, 2)``): ``text`` (inside a
+    box shrunk by ``shrink`` × its height at every edge), ``counted`` (not
+    inside an ignored box), the rotated box it belongs to (``boxes``) and its
+    EAST geometry in that box (``geometry_gt``, :func:`encode`); ``(N, P)``,
+    ``(N, P)``, ``(N, P, 5)``, ``(N, P, 5)``, zero off text."""
+    points = pixel_centres(map_hw, samples[0].batch_input_shape)
     n, p = len(samples), len(points)
     text = torch.zeros(n, p, dtype=torch.bool)
     counted = torch.ones(n, p, dtype=torch.bool)
-    boxes = torch.zeros(n, p, 5)
+    boxes, geometry = torch.zeros(n, p, 5), torch.zeros(n, p, 5)
     for i, sample in enumerate(samples):
         gt = sample.gt_instances
         for polygon, ignored in zip(gt.polygons, gt.ignored.tolist()):
             rbox = torch.from_numpy(quad_to_rbox(polygon)).float()
-            dist = encode(points, rbox.expand(p, 5))[:, :4]
+            geo = encode(points, rbox.expand(p, 5))
             if ignored:
-                counted[i] &= ~(dist >= 0).all(1)
+                counted[i] &= ~(geo[:, :4] >= 0).all(1)
                 continue
-            margin = shrink * rbox[3]
-            inside = (dist >= margin).all(1)
+            inside = (geo[:, :4] >= shrink * rbox[3]).all(1)
             text[i] |= inside
             boxes[i, inside] = rbox
-    return text, counted, boxes
+            geometry[i, inside] = geo[inside]
+    return dict(points=points, text=text, counted=counted, boxes=boxes,
+                geometry_gt=geometry)
 
 
 @MODELS.register_module()
@@ -62,21 +64,13 @@ class RBoxModuleLoss(nn.Module):
 
     def targets(self, outs: Tuple[torch.Tensor, torch.Tensor],
                 data_samples: Sequence[TextDetDataSample]) -> Dict[str, torch.Tensor]:
-        """Flattened maps: ``score`` logits and ``geometry`` ``(N, P, 5)``,
-        ``text`` / ``counted`` masks and each pixel's true ``geometry_gt``
-        (:func:`encode`) and ``boxes``."""
+        """:func:`rbox_targets` with the flattened maps: ``score`` logits
+        ``(N, P)`` and ``geometry`` ``(N, P, 5)``."""
         score, geometry = outs
-        text, counted, boxes = rbox_targets(data_samples, score.shape[-2:],
-                                            self.shrink)
-        points = pixel_centres(score.shape[-2:], data_samples[0].batch_input_shape)
-        gt = encode(points.expand(len(boxes), -1, -1).reshape(-1, 2),
-                    boxes.reshape(-1, 5)).view(boxes.shape)
-        device = score.device
-        return dict(score=score.flatten(1),
-                    geometry=geometry.flatten(2).transpose(1, 2),
-                    text=text.to(device), counted=counted.to(device),
-                    geometry_gt=gt.to(device), boxes=boxes.to(device),
-                    points=points.to(device))
+        t = rbox_targets(data_samples, score.shape[-2:], self.shrink)
+        return dict({k: v.to(score.device) for k, v in t.items()},
+                    score=score.flatten(1),
+                    geometry=geometry.flatten(2).transpose(1, 2))
 
     def score_loss(self, t: Dict[str, torch.Tensor]) -> torch.Tensor:
         prob = t['score'].sigmoid() * t['counted']
