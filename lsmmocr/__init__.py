@@ -10,7 +10,7 @@ from . import compat
 compat.apply()
 
 # Registration side effects, after the compat fixes.
-from . import (datasets, engine, hooks, losses, metrics, ranking,  # noqa: E402,F401,I001
+from . import (datasets, energy, engine, hooks, losses, metrics, ranking,  # noqa: E402,F401,I001
                surrogates, textdet)
 from .version import __version__  # noqa: E402
 

@@ -1,6 +1,6 @@
 """Small helpers shared by tools and components."""
 import os.path as osp
-from typing import Optional
+from typing import Optional, Sequence, Tuple, Union
 
 import mmocr
 import torch
@@ -23,6 +23,18 @@ def mmocr_dict_file(name_or_path: str) -> str:
 def unwrap_model(model: torch.nn.Module) -> torch.nn.Module:
     """The model inside a (DDP) wrapper, or ``model`` itself."""
     return model.module if is_model_wrapper(model) else model
+
+
+def recognizer_outputs(model: torch.nn.Module, batch: dict) -> Tuple[
+        Union[torch.Tensor, dict], Sequence]:
+    """The decoder's raw outputs on ``batch`` (a data loader's, through the
+    data preprocessor in training mode) as its training loss reads them, and
+    the data samples with the targets its module loss prepares."""
+    data = model.data_preprocessor(batch, True)
+    samples = model.decoder.module_loss.get_targets(data['data_samples'])
+    feat = model.extract_feat(data['inputs'])
+    enc = model.encoder(feat, samples) if model.with_encoder else None
+    return model.decoder(feat, enc, samples), samples
 
 
 def unit_per_sample(x: torch.Tensor) -> torch.Tensor:

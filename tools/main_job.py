@@ -1,6 +1,8 @@
 """The main job: a recognizer post-tuned with LS-ED against the same recognizer
-post-tuned with its own proxy loss (control) and with the expected edit
-distance (expected risk) for the same time, on built-in synthetic data
+post-tuned with its own proxy loss (control), with the expected edit
+distance (expected risk) and with a learned dynamic loss (an energy model
+trained with implicit gradients; --arms adds its unrolled and margin variants)
+for the same time, on built-in synthetic data
 (generated if missing), evaluated on a test split in unseen fonts.
 
 Writes <work-dir>/report.md and report.json (table: word accuracy, total edit
@@ -10,7 +12,7 @@ surrogate_scatter.png (ê vs e) and, per seed, curves.png (training curves).
 import argparse
 from dataclasses import fields
 
-from lsmmocr.experiments.main_job import ARMS, MODELS, JobConfig, run
+from lsmmocr.experiments.main_job import ARMS, DEFAULT_ARMS, MODELS, JobConfig, run
 
 PRESETS = {
     # Tiny sizes for tests: minutes become seconds.
@@ -39,7 +41,8 @@ def parse_args() -> JobConfig:
             parser.add_argument(flag, type=int, nargs='+')
         elif f.name == 'arms':
             parser.add_argument(flag, nargs='+', choices=ARMS,
-                                help='post-tuning arms (default: all)')
+                                help='post-tuning arms (default: '
+                                f'{" ".join(DEFAULT_ARMS)})')
         elif isinstance(f.default, bool):
             parser.add_argument(flag, type=lambda v: v.lower() in ('1', 'true'),
                                 metavar='{true,false}')

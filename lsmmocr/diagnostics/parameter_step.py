@@ -12,29 +12,17 @@ loss): where the first step is good but the run is not, it shows when the
 two part, and whether the surrogate still tells right from wrong there.
 """
 from itertools import islice
-from typing import Dict, List, Optional, Sequence, Tuple
+from typing import Dict, List, Optional, Sequence
 
 import numpy as np
 import torch
 import torch.nn as nn
-from mmocr.structures import TextRecogDataSample
 
-from ..hooks.learned_surrogate_hook import side_effect_free
+from ..hooks.attached_network_hook import side_effect_free
 from ..losses.lsed_module_loss import lsed_distance
 from ..losses.sequence_metric_loss import SequenceMetricLoss
-from ..utils import unwrap_model
+from ..utils import recognizer_outputs, unwrap_model
 from .gradient_quality import LossFn, collect_outputs, per_sample_ed, total_loss
-
-
-def _forward(model: nn.Module, batch: dict
-             ) -> Tuple[torch.Tensor, Sequence[TextRecogDataSample]]:
-    """The decoder's raw outputs on ``batch`` (as its training loss reads
-    them) and the targets its module loss prepares."""
-    data = model.data_preprocessor(batch, True)
-    samples = model.decoder.module_loss.get_targets(data['data_samples'])
-    feat = model.extract_feat(data['inputs'])
-    enc = model.encoder(feat, samples) if model.with_encoder else None
-    return model.decoder(feat, enc, samples), samples
 
 
 def parameter_gradient(model: nn.Module, loss_fn: LossFn,
@@ -47,7 +35,7 @@ def parameter_gradient(model: nn.Module, loss_fn: LossFn,
     model.train()
     with side_effect_free(model):
         for batch in batches:
-            loss = total_loss(loss_fn, *_forward(model, batch))
+            loss = total_loss(loss_fn, *recognizer_outputs(model, batch))
             for g, d in zip(grads, torch.autograd.grad(loss, params)):
                 g += d
     return grads
@@ -153,7 +141,7 @@ def training_trajectory(model: nn.Module, loss_fn: LossFn,
             break
         model.train()
         optim.zero_grad()
-        total_loss(loss_fn, *_forward(model, batches[step])).backward()
+        total_loss(loss_fn, *recognizer_outputs(model, batches[step])).backward()
         optim.step()
     model.load_state_dict(state)
     return scores

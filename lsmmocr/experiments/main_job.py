@@ -33,21 +33,34 @@ from .artifact_cache import ArtifactCache, data_fingerprint, file_digest
 from .stages import Stages, progress_line
 
 REPO = osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__))))
+# Per model: the baseline's config, then the LS-ED and the dynamic-loss
+# post-tuning configs.
 MODELS = {
     'crnn': ('configs/textrecog/crnn/crnn_mini-vgg_synth.py',
-             'configs/textrecog/crnn/crnn_mini-vgg_lsed_synth.py'),
+             'configs/textrecog/crnn/crnn_mini-vgg_lsed_synth.py',
+             'configs/textrecog/crnn/crnn_mini-vgg_dynamic_synth.py'),
     'nrtr': ('configs/textrecog/nrtr/nrtr_modality-transform_synth.py',
-             'configs/textrecog/nrtr/nrtr_modality-transform_lsed_synth.py'),
+             'configs/textrecog/nrtr/nrtr_modality-transform_lsed_synth.py',
+             'configs/textrecog/nrtr/nrtr_modality-transform_dynamic_synth.py'),
     # The paper's setting in miniature: BiLSTM encoder + attention decoder.
     'aster': ('configs/textrecog/aster/aster_mini-vgg_synth.py',
-              'configs/textrecog/aster/aster_mini-vgg_lsed_synth.py'),
+              'configs/textrecog/aster/aster_mini-vgg_lsed_synth.py',
+              'configs/textrecog/aster/aster_mini-vgg_dynamic_synth.py'),
 }
 # Post-tuning on synthetic text rendered on the fly (``--posttune-data online``).
 ONLINE_POSTTUNE = {
-    'crnn': 'configs/textrecog/crnn/crnn_mini-vgg_lsed_synth_online.py'}
+    'crnn': ('configs/textrecog/crnn/crnn_mini-vgg_lsed_synth_online.py',
+             'configs/textrecog/crnn/crnn_mini-vgg_dynamic_synth_online.py')}
 METRICS = ('word_acc', 'total_edit_distance', 'ned_gt', '1-N.E.D', 'cer')
-RUNS = ('baseline', 'control', 'lsed', 'expected_risk')
+# The dynamic loss's arms, by how ψ learns (DynamicLossHook's psi_update).
+DYNAMIC_ARMS = {'dynamic': 'implicit', 'dynamic_unrolled': 'unrolled',
+                'dynamic_margin': 'margin'}
+RUNS = ('baseline', 'control', 'lsed', 'expected_risk', *DYNAMIC_ARMS)
 ARMS = RUNS[1:]
+DEFAULT_ARMS = ARMS[:4]  # control, LS-ED, expected risk, dynamic (implicit)
+# Relative TED changes the report gives besides each arm's vs the control.
+PEERS = (('lsed', 'expected_risk'), ('dynamic', 'lsed'),
+         ('dynamic', 'dynamic_unrolled'), ('dynamic', 'dynamic_margin'))
 
 
 @dataclass
@@ -88,17 +101,22 @@ class JobConfig:
     lookahead: str = ''  # 'S1,S2': look-ahead local pairs at these steps
     risk_samples: int = 8  # expected-risk arm: decodings per image
     risk_baseline: str = 'mean'  # expected-risk arm: 'mean' or 'greedy'
-    arms: List[str] = field(default_factory=lambda: list(ARMS))
+    energy_warmup_iters: int = 50  # dynamic arms: margin steps of ψ first
+    energy_task: str = ''  # dynamic arms' objective: '' (the proxy) or a loss type
+    energy_margin_weight: float = 0.0  # implicit/unrolled: margin mixed in
+    arms: List[str] = field(default_factory=lambda: list(DEFAULT_ARMS))
     # Take the baseline and h_Φ from artifacts/ when this job's settings made
     # them (tools/ship_artifacts.py); false: train them (or use the cache).
     use_shipped: bool = True
 
-    def posttune_config(self) -> str:
-        """The post-tuning config for ``model`` and ``posttune_data``."""
+    def posttune_config(self, arm: str = 'lsed') -> str:
+        """The post-tuning config of ``arm`` for ``model`` and
+        ``posttune_data``."""
+        which = int(arm in DYNAMIC_ARMS)
         if self.posttune_data == 'disk':
-            return MODELS[self.model][1]
+            return MODELS[self.model][1 + which]
         if self.posttune_data == 'online' and self.model in ONLINE_POSTTUNE:
-            return ONLINE_POSTTUNE[self.model]
+            return ONLINE_POSTTUNE[self.model][which]
         raise ValueError(
             f'posttune_data must be "disk" or "online" (models '
             f'{sorted(ONLINE_POSTTUNE)}), got {self.posttune_data!r} for '
@@ -248,6 +266,8 @@ def posttune_options(job: JobConfig, seed: int, baseline: str, arm: str,
     st, ml = f'{pt}surrogate_trainer.', f'{pt}module_loss.'
     if arm == 'control':  # same schedule, proxy loss, no hook
         return opts + [f'{pt}module_loss=None', f'{pt}surrogate_trainer=None']
+    if arm in DYNAMIC_ARMS:
+        return opts + dynamic_options(job, seed, arm)
     if arm == 'expected_risk':
         return opts + [f'{pt}surrogate_trainer=None',
                        f'{ml}type=ExpectedRiskModuleLoss', f'{ml}feds=None',
@@ -270,6 +290,19 @@ def posttune_options(job: JobConfig, seed: int, baseline: str, arm: str,
     if feds:  # the base's feds is None: replace it rather than merge into it
         opts += [f'{ml}feds._delete_=True'] + [
             f'{ml}feds.{k}={v}' for k, v in feds.items()]
+    return opts
+
+
+def dynamic_options(job: JobConfig, seed: int, arm: str) -> List[str]:
+    """The dynamic-loss arms' own ``--cfg-options``."""
+    st, ml = 'post_tune.surrogate_trainer.', 'post_tune.module_loss.'
+    update = DYNAMIC_ARMS[arm]
+    margin = 1.0 if update == 'margin' else job.energy_margin_weight
+    opts = [f'{st}psi_update={update}', f'{st}margin_weight={margin}',
+            f'{st}warmup_iters={job.energy_warmup_iters}', f'{st}seed={seed}',
+            f'{ml}proxy_weight={job.proxy_weight}']
+    if job.energy_task:
+        opts.append(f'{ml}task.type={job.energy_task}')
     return opts
 
 
@@ -370,11 +403,12 @@ def run_seed(job: JobConfig, seed: int, baseline: str,
     root = osp.join(job.work_dir, f'seed{seed}')
     ckpts = {'baseline': baseline}
     for arm in job.arms:
-        ckpts[arm] = train(job.posttune_config(), osp.join(root, arm),
+        ckpts[arm] = train(job.posttune_config(arm), osp.join(root, arm),
                            posttune_options(job, seed, baseline, arm, surrogate),
                            f'seed {seed} {arm}')
     plot_curves({n: osp.join(root, n) for n in job.arms},
-                ['loss', 'lsed_approx_error', 'lsed_exploit_rate'],
+                ['loss', 'lsed_approx_error', 'lsed_exploit_rate',
+                 'energy_inverse_gain'],
                 osp.join(root, 'curves.png'))
     results = {name: evaluate(job, ckpt, osp.join(root, f'eval_{name}'))
                for name, ckpt in ckpts.items()}
@@ -402,9 +436,9 @@ def summarize(per_seed: Dict[int, Dict]) -> Dict:
     out['ted_change_vs_control'] = {
         run: _ted_change(per_seed, run, 'control')
         for run in runs if run not in ('baseline', 'control')}
-    if {'lsed', 'expected_risk'} <= set(runs):
-        out['lsed_vs_expected_risk'] = _ted_change(per_seed, 'lsed',
-                                                   'expected_risk')
+    for run, ref in PEERS:
+        if {run, ref} <= set(runs):
+            out[f'{run}_vs_{ref}'] = _ted_change(per_seed, run, ref)
     return out
 
 
@@ -420,10 +454,11 @@ def markdown(job: JobConfig, summary: Dict) -> str:
     changes = ''.join(
         f'- {run} vs control: {100 * mean:+.1f} % ± {100 * std:.1f} %\n'
         for run, (mean, std) in summary['ted_change_vs_control'].items())
-    if 'lsed_vs_expected_risk' in summary:
-        mean, std = summary['lsed_vs_expected_risk']
-        changes += (f'- lsed vs expected_risk: {100 * mean:+.1f} % ± '
-                    f'{100 * std:.1f} %\n')
+    for run, ref in PEERS:
+        if f'{run}_vs_{ref}' in summary:
+            mean, std = summary[f'{run}_vs_{ref}']
+            changes += (f'- {run} vs {ref}: {100 * mean:+.1f} % ± '
+                        f'{100 * std:.1f} %\n')
     sur = summary['surrogate']
     return (f'# Main job: {job.model}, {n} seed(s) {job.seeds}\n\n'
             f'Unseen-font test split, mean ± std over seeds.\n\n{head}{rows}\n'

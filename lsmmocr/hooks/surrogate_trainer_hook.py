@@ -2,11 +2,10 @@
 post-tuning (the learned-surrogate mechanism of :mod:`.learned_surrogate_hook`
 for edit distance, plus a warm-up, look-ahead pairs and the exploitation
 monitor)."""
-from typing import Iterable, Iterator, List, Sequence
+from typing import List, Sequence
 
 import torch
 from mmengine.logging import print_log
-from mmengine.utils import ProgressBar
 from mmocr.registry import HOOKS
 
 from ..losses.attached_surrogate import frozen
@@ -16,7 +15,8 @@ from ..surrogates.pairs import Pairs
 from ..surrogates.sampled_decoding import greedy_edit_distances
 from ..surrogates.sequence_layout import SequenceLayout
 from ..utils import unit_per_sample, unwrap_model
-from .learned_surrogate_hook import LearnedSurrogateHook, side_effect_free
+from .attached_network_hook import side_effect_free
+from .learned_surrogate_hook import LearnedSurrogateHook
 
 CKPT_KEY = 'lsed_surrogate'
 MONITOR_INTERVAL = 10  # default: one extra forward pass every 10 steps
@@ -26,12 +26,6 @@ def find_lsed_losses(model: torch.nn.Module) -> List[LSEDModuleLoss]:
     """Every :class:`LSEDModuleLoss` inside ``model`` (unwrapped)."""
     return [m for m in unwrap_model(model).modules()
             if isinstance(m, LSEDModuleLoss)]
-
-
-def _cycle(loader: Iterable) -> Iterator:
-    """Batches of ``loader``, restarted whenever it runs out."""
-    while True:
-        yield from loader
 
 
 def lookahead(surrogate: torch.nn.Module, probs: torch.Tensor,
@@ -122,17 +116,8 @@ class SurrogateTrainerHook(LearnedSurrogateHook):
             self._warm_up(runner)
 
     def _warm_up(self, runner) -> None:
-        # Training-mode forwards, as in post-tuning, so the pairs are alike.
-        model = unwrap_model(runner.model)
-        batches = _cycle(runner.train_dataloader)
-        bar = ProgressBar(self.warmup_iters)
-        with side_effect_free(model):
-            for _ in range(self.warmup_iters):
-                with torch.no_grad():
-                    data = model.data_preprocessor(next(batches), True)
-                    model(**data, mode='loss')
-                out = self._step(self._take_batch())
-                bar.update()
+        for batch in self.own_predictions(runner, self.warmup_iters):
+            out = self._step(batch)
         self._log(runner, out)
         print_log(f'\nLS-ED surrogate warmed up: {self.warmup_iters} local '
                   f'steps, last |ê-e| {float(out["approx_error"]):.3f}',
@@ -169,7 +154,7 @@ class SurrogateTrainerHook(LearnedSurrogateHook):
         model = unwrap_model(runner.model)
         with side_effect_free(model), torch.no_grad():
             model(**model.data_preprocessor(data_batch, True), mode='loss')
-        after = self._take_batch()
+        after = self.take_batch()
         (e_hat0, e0), (e_hat1, e1) = (self._distances(b) for b in (batch, after))
         self.monitored += 1
         self.exploited += int(e_hat1 < e_hat0 and e1 > e0)

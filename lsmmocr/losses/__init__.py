@@ -1,3 +1,4 @@
+from .dynamic_energy_loss import DynamicEnergyModuleLoss
 from .expected_risk_loss import ExpectedRiskModuleLoss
 from .lsed_module_loss import LSEDModuleLoss
 from .lsiou_module_loss import LSIoUModuleLoss
@@ -9,7 +10,8 @@ from .sequence_metric_loss import SequenceMetricLoss, layout_for
 from .surrogate_fit_loss import SurrogateFitLoss
 
 __all__ = [
-    'ExpectedRiskModuleLoss', 'LSEDModuleLoss', 'LSIoUModuleLoss', 'SequenceMetricLoss',
+    'DynamicEnergyModuleLoss', 'ExpectedRiskModuleLoss', 'LSEDModuleLoss',
+    'LSIoUModuleLoss', 'SequenceMetricLoss',
     'layout_for',
     'SoDeepAPLoss', 'SoDeepRecallLoss',
     'SoDeepSpearmanLoss', 'average_precision', 'soft_recall_at_k', 'spearman_loss',

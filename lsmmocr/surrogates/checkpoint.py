@@ -8,8 +8,8 @@ from mmocr.registry import MODELS
 
 from .surrogate_task import MetricSpace
 
-# Where post-tuning checkpoints keep h_Φ (LS-ED, LS-IoU).
-CHECKPOINT_KEYS = ('lsed_surrogate', 'lsiou_surrogate')
+# Where post-tuning checkpoints keep h_Φ (LS-ED, LS-IoU) or E_ψ (dynamic loss).
+CHECKPOINT_KEYS = ('lsed_surrogate', 'lsiou_surrogate', 'dynamic_energy')
 
 
 def build_surrogate(cfg: dict, space: MetricSpace) -> nn.Module:

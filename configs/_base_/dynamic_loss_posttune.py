@@ -1,0 +1,35 @@
+# Dynamic-loss post-tuning (Shankar & Piratla, 2022) for any MMOCR recognizer
+# config: the recognizer (an inference network) steps on a learned energy
+# model E_ψ(x, z); ψ is learned through that step with implicit gradients.
+#
+#   _base_ = ['mmocr::textrecog/<family>/<config>.py',
+#             '<this repo>/configs/_base_/dynamic_loss_posttune.py']
+#   load_from = 'path/to/converged_checkpoint.pth'
+#
+# Only new keys are defined here (MMEngine forbids keys repeated across bases);
+# PostTuneRunner applies `post_tune` to the merged config before building.
+_base_ = ['schedules/posttune_schedule.py']
+custom_imports = dict(imports=['lsmmocr'], allow_failed_imports=False)
+runner_type = 'PostTuneRunner'
+
+post_tune = dict(
+    # The decoder's loss becomes E_ψ; the original is its proxy.
+    module_loss=dict(
+        type='DynamicEnergyModuleLoss',
+        proxy_weight=0.0,  # > 0 mixes the proxy loss back in
+        task=None,  # ψ's objective: None (the proxy), or e.g.
+        # dict(type='ExpectedRiskModuleLoss') / dict(type='LSEDModuleLoss')
+    ),
+    surrogate_trainer=dict(
+        type='DynamicLossHook',
+        energy=dict(type='SequenceEnergy', feat_channels=512, hidden=128),
+        psi_update='implicit',  # 'unrolled' (one step), 'margin' (Tu & Gimpel)
+        margin_weight=0.0,
+        inverse='neumann',  # or 'cg'
+        inverse_terms=3,
+        warmup_iters=50,  # margin steps of ψ before the first recognizer step
+        optimizer=dict(type='Adam', lr=1e-4),
+        task_surrogate=None,  # h_Φ checkpoint when task is LSEDModuleLoss
+    ),
+    overrides=_base_.posttune_overrides,
+)

@@ -1,0 +1,6 @@
+from .energy_model import SequenceEnergy
+from .hypergradient import (central_difference, conjugate_gradient, displaced,
+                            mixed_product, neumann_inverse)
+
+__all__ = ['SequenceEnergy', 'central_difference', 'conjugate_gradient',
+           'displaced', 'mixed_product', 'neumann_inverse']
