@@ -84,3 +84,61 @@ def tiny_cfg(cfg_path: str, synth_root: Path, work_dir: Path, iters: int = 2,
     cfg.update(work_dir=str(work_dir), randomness=dict(seed=0), load_from=None)
     cfg.merge_from_dict(overrides)
     return cfg
+
+
+POSTTUNE_OPTS = ['post_tune.overrides.train_cfg.val_interval=1000',
+                 'post_tune.overrides.default_hooks.checkpoint.interval=2',
+                 'train_dataloader.batch_size=4', 'train_dataloader.num_workers=0',
+                 'val_cfg=None', 'val_dataloader=None', 'val_evaluator=None',
+                 'randomness.seed=0']
+
+
+def posttune_tool(work: Path, iters: int, synth_root: Path, config,
+                  resume: bool = False, expect_kill: bool = False,
+                  options: List[str] = ()):
+    """Post-tuning by ``tools/train.py`` as a user runs it (checkpoints every
+    2 iterations); the final checkpoint (a dict)."""
+    import torch
+    args = [str(config), '--work-dir', str(work)]
+    args += ['--resume'] if resume else []
+    args += ['--cfg-options', *POSTTUNE_OPTS, *options,
+             'post_tune.overrides.train_cfg.max_iters=%d' % iters]
+    train_tool(args, dict(LSMMOCR_SYNTH_ROOT=str(synth_root),
+                          PYTHONPATH=str(REPO / 'tests')), expect_kill)
+    if not expect_kill:
+        return torch.load(work / f'iter_{iters}.pth', weights_only=False)
+
+
+def assert_same_state(a: dict, b: dict):
+    """Two state dicts are equal, key for key, bit for bit."""
+    import torch
+    assert a.keys() == b.keys()
+    for k in a:
+        assert torch.equal(a[k], b[k]), k
+
+
+@pytest.fixture(scope='session')
+def baseline(synth_root, tmp_path_factory) -> Path:
+    """A proxy-trained CRNN (3 CTC iterations): the post-tuning start."""
+    work = tmp_path_factory.mktemp('baseline')
+    run_tool(['tools/train.py', str(CONFIGS / 'textrecog/crnn/crnn_mini-vgg_synth.py'),
+              '--work-dir', str(work), '--cfg-options',
+              'train_cfg.max_iters=3', 'train_cfg.val_interval=100',
+              'train_dataloader.batch_size=4', 'train_dataloader.num_workers=0',
+              'val_cfg=None', 'val_dataloader=None', 'val_evaluator=None',
+              'default_hooks.checkpoint.interval=3', 'randomness.seed=0'],
+             REPO, dict(LSMMOCR_SYNTH_ROOT=str(synth_root)))
+    return work / 'iter_3.pth'
+
+
+def post_tune_final(config: str, synth_root: Path, work_dir: Path, **options):
+    """Final recognizer weights, the hook's network (h_Φ or E_ψ; None without
+    a hook) and the message hub of a 3-step post-tuning run in-process."""
+    from lsmmocr.engine import PostTuneRunner
+    from lsmmocr.hooks import AttachedNetworkHook
+    cfg = tiny_cfg(config, synth_root, work_dir, iters=3, **options)
+    runner = PostTuneRunner.from_cfg(cfg)
+    runner.train()
+    hooks = [h for h in runner.hooks if isinstance(h, AttachedNetworkHook)]
+    phi = hooks[0].surrogate.state_dict() if hooks else None
+    return runner.model.state_dict(), phi, runner.message_hub

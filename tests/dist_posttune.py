@@ -1,5 +1,5 @@
 """Run under torch.distributed.run: post-tune a dumped config on CPU processes
-(gloo) and save this rank's surrogate weights to <out>/phi_rank<r>.pth."""
+(gloo) and save this rank's network (h_Φ or E_ψ) weights to <out>/phi_rank<r>.pth."""
 import sys
 
 import torch
@@ -7,7 +7,7 @@ from mmengine.config import Config
 from mmengine.dist import get_rank
 
 from lsmmocr.engine import PostTuneRunner, init_cpu_distributed
-from lsmmocr.hooks import SurrogateTrainerHook
+from lsmmocr.hooks import AttachedNetworkHook
 
 assert init_cpu_distributed(), 'expected a torch.distributed.run CPU worker'
 cfg = Config.fromfile(sys.argv[1])
@@ -15,5 +15,5 @@ cfg.launcher = 'pytorch'
 cfg.model_wrapper_cfg = dict(type='CPUDistributedDataParallel')
 runner = PostTuneRunner.from_cfg(cfg)
 runner.train()
-hook = next(h for h in runner.hooks if isinstance(h, SurrogateTrainerHook))
+hook = next(h for h in runner.hooks if isinstance(h, AttachedNetworkHook))
 torch.save(hook.surrogate.state_dict(), f'{sys.argv[2]}/phi_rank{get_rank()}.pth')

@@ -1,53 +1,15 @@
-"""LS-ED post-tuning runs as a user runs it: resume and distributed training."""
+"""LS-ED post-tuning runs as a user runs it: resume and distributed training
+(the latter also for the dynamic loss's E_ψ)."""
 import subprocess
 import sys
 
 import pytest
 import torch
-from conftest import CONFIGS, REPO, killed_config, run_tool, tiny_cfg, train_tool
+from conftest import (CONFIGS, REPO, assert_same_state, killed_config, post_tune_final,
+                      posttune_tool, tiny_cfg)
 from mmengine.hooks import Hook
 
 CRNN_LSED = str(CONFIGS / 'textrecog/crnn/crnn_mini-vgg_lsed_synth.py')
-
-
-TRAIN_OPTS = ['post_tune.overrides.train_cfg.val_interval=1000',
-              'post_tune.overrides.default_hooks.checkpoint.interval=2',
-              'train_dataloader.batch_size=4', 'train_dataloader.num_workers=0',
-              'val_cfg=None', 'val_dataloader=None', 'val_evaluator=None',
-              'randomness.seed=0']
-
-
-def train(work, iters, synth_root, resume=False, config=CRNN_LSED,
-          expect_kill=False):
-    """``tools/train.py`` as a user runs it; the final checkpoint."""
-    args = [str(config), '--work-dir', str(work)]
-    args += ['--resume'] if resume else []
-    args += ['--cfg-options', *TRAIN_OPTS,
-             'post_tune.overrides.train_cfg.max_iters=%d' % iters]
-    train_tool(args, dict(LSMMOCR_SYNTH_ROOT=str(synth_root),
-                          PYTHONPATH=str(REPO / 'tests')), expect_kill)
-    if not expect_kill:
-        return torch.load(work / f'iter_{iters}.pth', weights_only=False)
-
-
-def assert_same_state(a: dict, b: dict):
-    assert a.keys() == b.keys()
-    for k in a:
-        assert torch.equal(a[k], b[k]), k
-
-
-@pytest.fixture(scope='module')
-def baseline(synth_root, tmp_path_factory):
-    """A proxy-trained CRNN (3 CTC iterations): the post-tuning start."""
-    work = tmp_path_factory.mktemp('baseline')
-    run_tool(['tools/train.py', str(CONFIGS / 'textrecog/crnn/crnn_mini-vgg_synth.py'),
-              '--work-dir', str(work), '--cfg-options',
-              'train_cfg.max_iters=3', 'train_cfg.val_interval=100',
-              'train_dataloader.batch_size=4', 'train_dataloader.num_workers=0',
-              'val_cfg=None', 'val_dataloader=None', 'val_evaluator=None',
-              'default_hooks.checkpoint.interval=3', 'randomness.seed=0'],
-             REPO, dict(LSMMOCR_SYNTH_ROOT=str(synth_root)))
-    return work / 'iter_3.pth'
 
 
 @pytest.mark.slow
@@ -59,11 +21,11 @@ def test_resume_after_sigkill_continues_post_tuning(synth_root, baseline,
     cfg = tmp_path / 'posttune.py'
     cfg.write_text(f"_base_ = ['{CRNN_LSED}']\nload_from = '{baseline}'\n")
     killed = killed_config(tmp_path, cfg)
-    straight = train(tmp_path / 'a', 4, synth_root, config=cfg)
-    train(tmp_path / 'b', 4, synth_root, config=killed, expect_kill=True)
+    straight = posttune_tool(tmp_path / 'a', 4, synth_root, config=cfg)
+    posttune_tool(tmp_path / 'b', 4, synth_root, config=killed, expect_kill=True)
     assert (tmp_path / 'b/iter_2.pth').exists()
     assert not (tmp_path / 'b/iter_4.pth').exists()
-    resumed = train(tmp_path / 'b', 4, synth_root, resume=True, config=cfg)
+    resumed = posttune_tool(tmp_path / 'b', 4, synth_root, resume=True, config=cfg)
     assert straight['meta']['iter'] == resumed['meta']['iter'] == 4
     assert straight['lsed_surrogate']['steps'] == 4
     assert resumed['lsed_surrogate']['steps'] == 4
@@ -71,13 +33,17 @@ def test_resume_after_sigkill_continues_post_tuning(synth_root, baseline,
     assert_same_state(straight['lsed_surrogate']['state_dict'],
                       resumed['lsed_surrogate']['state_dict'])
     # Resuming an empty work dir starts from load_from, as a plain run does.
-    fresh = train(tmp_path / 'c', 4, synth_root, resume=True, config=cfg)
+    fresh = posttune_tool(tmp_path / 'c', 4, synth_root, resume=True, config=cfg)
     assert_same_state(straight['state_dict'], fresh['state_dict'])
 
 
 @pytest.mark.slow
-def test_two_gloo_processes_keep_phi_identical(synth_root, tmp_path):
-    cfg = tiny_cfg(CRNN_LSED, synth_root, tmp_path / 'work', iters=3,
+@pytest.mark.parametrize('config', [
+    CRNN_LSED, str(CONFIGS / 'textrecog/crnn/crnn_mini-vgg_dynamic_synth.py')],
+    ids=['lsed', 'dynamic'])
+def test_two_gloo_processes_keep_phi_identical(synth_root, tmp_path, config):
+    """h_Φ (LS-ED) or E_ψ (dynamic loss) stays the same on both ranks."""
+    cfg = tiny_cfg(config, synth_root, tmp_path / 'work', iters=3,
                    batch_size=2)
     cfg_file = tmp_path / 'cfg.py'
     cfg.dump(str(cfg_file))
@@ -142,24 +108,12 @@ def test_warm_up_fits_phi_before_the_first_step_and_keeps_the_data(
     assert warm.texts == cold.texts and len(warm.texts) == 3
 
 
-def post_tune_final(synth_root, work_dir, **options):
-    """Final recognizer and Φ weights and the message hub of a 3-step run."""
-    from lsmmocr.engine import PostTuneRunner
-    from lsmmocr.hooks import SurrogateTrainerHook
-    cfg = tiny_cfg(CRNN_LSED, synth_root, work_dir, iters=3, **options)
-    runner = PostTuneRunner.from_cfg(cfg)
-    runner.train()
-    hooks = [h for h in runner.hooks if isinstance(h, SurrogateTrainerHook)]
-    phi = hooks[0].surrogate.state_dict() if hooks else None
-    return runner.model.state_dict(), phi, runner.message_hub
-
-
 @pytest.mark.slow
 def test_exploitation_monitor_logs_and_changes_nothing(synth_root, tmp_path):
     st = 'post_tune.surrogate_trainer.'
-    off = post_tune_final(synth_root, tmp_path / 'off',
+    off = post_tune_final(CRNN_LSED, synth_root, tmp_path / 'off',
                           **{st + 'monitor_interval': 0})
-    on = post_tune_final(synth_root, tmp_path / 'on',
+    on = post_tune_final(CRNN_LSED, synth_root, tmp_path / 'on',
                          **{st + 'monitor_interval': 1})
     assert_same_state(off[0], on[0])
     assert_same_state(off[1], on[1])
@@ -172,8 +126,8 @@ def test_exploitation_monitor_logs_and_changes_nothing(synth_root, tmp_path):
 def test_lookahead_pairs_change_phi_and_the_recognizer_still_trains(
         synth_root, tmp_path):
     st = 'post_tune.surrogate_trainer.'
-    plain = post_tune_final(synth_root, tmp_path / 'plain')
-    ahead = post_tune_final(synth_root, tmp_path / 'ahead',
+    plain = post_tune_final(CRNN_LSED, synth_root, tmp_path / 'plain')
+    ahead = post_tune_final(CRNN_LSED, synth_root, tmp_path / 'ahead',
                             **{st + 'lookahead_steps': [1.0, 4.0]})
     assert not all(torch.equal(v, ahead[1][k]) for k, v in plain[1].items())
     assert all(torch.isfinite(v).all() for v in ahead[0].values()
@@ -184,9 +138,9 @@ def test_lookahead_pairs_change_phi_and_the_recognizer_still_trains(
 def test_expected_risk_post_tuning_runs_without_a_surrogate(synth_root,
                                                             tmp_path):
     over = 'post_tune.overrides.'
-    start, _, _ = post_tune_final(synth_root, tmp_path / 'zero', **{
+    start, _, _ = post_tune_final(CRNN_LSED, synth_root, tmp_path / 'zero', **{
         over + 'train_cfg.max_iters': 1, over + 'optim_wrapper.optimizer.lr': 0})
-    model, phi, hub = post_tune_final(synth_root, tmp_path / 'risk', **{
+    model, phi, hub = post_tune_final(CRNN_LSED, synth_root, tmp_path / 'risk', **{
         'post_tune.surrogate_trainer': None,
         'post_tune.module_loss.type': 'ExpectedRiskModuleLoss'})
     assert phi is None

@@ -17,8 +17,9 @@ post_tune = dict(
     module_loss=dict(
         type='DynamicEnergyModuleLoss',
         proxy_weight=0.0,  # > 0 mixes the proxy loss back in
-        task=None,  # ψ's objective: None (the proxy), or e.g.
-        # dict(type='ExpectedRiskModuleLoss') / dict(type='LSEDModuleLoss')
+        # ψ's objective is the proxy loss unless `task` is set, e.g.
+        # task=dict(type='ExpectedRiskModuleLoss') or dict(type='LSEDModuleLoss')
+        # (not defined here: a dict could not then be set over it).
     ),
     surrogate_trainer=dict(
         type='DynamicLossHook',
