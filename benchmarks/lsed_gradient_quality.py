@@ -22,7 +22,8 @@ test TED after it (``lsmmocr.diagnostics.parameter_step``). Example::
 first of ``--lrs``) on the config's own training batches (``--batch-size``;
 an ``_online`` config gives batches never seen), Φ frozen, and prints test
 TED, wrong crops, and the first surrogate's mean ê on the crops decoded right
-and wrong after each probed step.
+and wrong after each probed step. ``--energies`` adds the energy model E_ψ
+of dynamic-loss runs (their checkpoints), frozen like h_Φ.
 """
 import argparse
 import json
@@ -41,6 +42,7 @@ from lsmmocr.diagnostics.parameter_step import (markdown, parameter_step_quality
                                                 training_trajectory,
                                                 trajectory_markdown)
 from lsmmocr.engine.post_tune_runner import apply_post_tune
+from lsmmocr.losses import DynamicEnergyModuleLoss
 from lsmmocr.surrogates.checkpoint import load_surrogate
 from lsmmocr.utils import load_config
 
@@ -71,6 +73,9 @@ def parse_args() -> argparse.Namespace:
                         help='--trajectory: steps after which to probe')
     parser.add_argument('--batch-size', type=int, default=16,
                         help='--trajectory: the post-tuning batch size')
+    parser.add_argument('--energies', nargs='+', default=[],
+                        help='--parameter-step / --trajectory: also score '
+                        'E_ψ of these dynamic-loss post-tuning checkpoints')
     parser.add_argument('--cfg-options', nargs='+', action=DictAction,
                         help='config overrides, e.g. the loss settings '
                         'post_tune.module_loss.proxy_weight=1')
@@ -86,13 +91,19 @@ def attached(lsed, surrogate):
 
 
 def weight_space_losses(args, inst) -> dict:
-    """The proxy, expected-risk and each surrogate's ê, by name."""
+    """The proxy, expected-risk, each surrogate's ê and each energy's E_ψ,
+    by name."""
     lsed = inst['losses']['lsed']
     losses = dict(proxy=inst['losses']['proxy'],
                   expected_risk=inst['losses']['expected_risk'])
     for path in args.surrogates:
         sur = load_surrogate(path, lsed.layout, check_targets=True).eval()
         losses[f'ê {osp.basename(path)}'] = attached(lsed, sur)
+    for path in args.energies:
+        energy = load_surrogate(path, lsed.layout, check_targets=True).eval()
+        name = f'E_ψ {osp.basename(osp.dirname(osp.abspath(path)))}'
+        losses[name] = DynamicEnergyModuleLoss.beside(
+            lsed, inst['model'].decoder, energy)
     return losses
 
 

@@ -78,7 +78,9 @@ def test_parameter_step_restores_the_model_and_zero_steps_change_nothing(
 
     from lsmmocr.diagnostics.gradient_quality import training_width_loader
     from lsmmocr.diagnostics.parameter_step import markdown, parameter_step_quality
+    from lsmmocr.energy import SequenceEnergy
     from lsmmocr.engine.post_tune_runner import apply_post_tune
+    from lsmmocr.losses import DynamicEnergyModuleLoss
     cfg = Config.fromfile(CRNN_LSED)
     cfg.test_dataloader.dataset.datasets[0].data_root = \
         instrument['outputs'][0].data_samples[0].img_path.rsplit('/imgs/', 1)[0]
@@ -104,7 +106,9 @@ def test_training_trajectory_probes_each_step_and_restores_the_model(instrument)
     from lsmmocr.diagnostics.parameter_step import (held_out_scores,
                                                     training_trajectory,
                                                     trajectory_markdown)
+    from lsmmocr.energy import SequenceEnergy
     from lsmmocr.engine.post_tune_runner import apply_post_tune
+    from lsmmocr.losses import DynamicEnergyModuleLoss
     cfg = Config.fromfile(CRNN_LSED)
     cfg.test_dataloader.dataset.datasets[0].data_root = \
         instrument['outputs'][0].data_samples[0].img_path.rsplit('/imgs/', 1)[0]
@@ -115,13 +119,17 @@ def test_training_trajectory_probes_each_step_and_restores_the_model(instrument)
     start = held_out_scores(model, lsed, loader, lsed.surrogate)
     assert start['e_hat_wrong'] > 0 and 0 <= start['wrong'] <= 8
     batches = list(loader) * 3
-    runs = {name: training_trajectory(model, instrument['losses'][name], lsed,
+    # E_ψ is scored the same way (the decoder tapped for its image features).
+    energy = DynamicEnergyModuleLoss.beside(lsed, model.decoder,
+                                            SequenceEnergy(37, 26))
+    losses = dict(instrument['losses'], energy=energy)
+    runs = {name: training_trajectory(model, losses[name], lsed,
                                       batches, loader, lr=0.05, at=(0, 3),
                                       surrogate=lsed.surrogate)
-            for name in ('proxy', 'lsed')}
+            for name in ('proxy', 'lsed', 'energy')}
     assert all(torch.equal(before[k], v) for k, v in model.state_dict().items())
     for scores in runs.values():
         assert [s['step'] for s in scores] == [0, 3]
         assert scores[0] == dict(step=0, **start)
     assert any(s[1] != s[0] for s in runs.values())  # three steps are felt
-    assert trajectory_markdown(runs).count('\n| ') == 4  # one row per probe
+    assert trajectory_markdown(runs).count('\n| ') == 6  # one row per probe

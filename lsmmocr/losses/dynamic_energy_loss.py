@@ -83,6 +83,20 @@ class DynamicEnergyModuleLoss(AttachedSurrogate, SequenceMetricLoss):
         self.feat: Optional[torch.Tensor] = None
         self.last_batch: Optional[EnergyBatch] = None
 
+    @classmethod
+    def beside(cls, metric: SequenceMetricLoss, decoder: nn.Module,
+               energy: nn.Module) -> 'DynamicEnergyModuleLoss':
+        """An energy loss computing ``energy`` on ``decoder``'s outputs,
+        built around ``metric``'s proxy (same layout; e.g. to score E_ψ's
+        gradients in a model post-tuned otherwise), the decoder tapped."""
+        ctc = metric.layout.mode == 'ctc'
+        loss = cls(decoder.dictionary, decoder.max_seq_len, proxy=metric.proxy,
+                   ctc_seq_len=metric.layout.seq_len if ctc else None,
+                   align_targets=metric.layout.align_targets)
+        loss.attach_surrogate(energy)
+        loss.tap(decoder)
+        return loss
+
     def tap(self, decoder: nn.Module) -> None:
         """Keep ``decoder``'s input features (detached) for the energy."""
         def keep(module, args, kwargs):

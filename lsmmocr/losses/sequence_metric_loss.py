@@ -46,7 +46,8 @@ class SequenceMetricLoss(nn.Module):
     Args:
         dictionary (dict or Dictionary): Injected by the decoder.
         max_seq_len (int): Injected by the decoder.
-        proxy (dict): Config of the decoder's original module loss.
+        proxy (dict or nn.Module): Config of the decoder's original module
+            loss (or the loss itself).
         proxy_weight (float): Weight of the proxy loss terms; 0 drops them.
             Defaults to 0.
         loss_weight (float): Weight of the metric term. Defaults to 1.
@@ -76,7 +77,7 @@ class SequenceMetricLoss(nn.Module):
                              'module_loss config>')
         if output not in ('fusion', 'vision'):
             raise ValueError(f"output must be 'fusion' or 'vision', got {output!r}")
-        self.proxy = MODELS.build(
+        self.proxy = proxy if isinstance(proxy, nn.Module) else MODELS.build(
             dict(proxy, dictionary=dictionary, max_seq_len=max_seq_len))
         self.proxy_weight = proxy_weight
         self.loss_weight = loss_weight
