@@ -78,9 +78,7 @@ def test_parameter_step_restores_the_model_and_zero_steps_change_nothing(
 
     from lsmmocr.diagnostics.gradient_quality import training_width_loader
     from lsmmocr.diagnostics.parameter_step import markdown, parameter_step_quality
-    from lsmmocr.energy import SequenceEnergy
     from lsmmocr.engine.post_tune_runner import apply_post_tune
-    from lsmmocr.losses import DynamicEnergyModuleLoss
     cfg = Config.fromfile(CRNN_LSED)
     cfg.test_dataloader.dataset.datasets[0].data_root = \
         instrument['outputs'][0].data_samples[0].img_path.rsplit('/imgs/', 1)[0]
