@@ -14,20 +14,22 @@ def test_main_job_writes_a_finite_report(tmp_path):
                     cache, timeout=900)
     # One progress line per training stage; the stages' times at the end.
     for label in ('baseline', 'converged', 'seed 0 control', 'seed 0 lsed',
-                  'seed 0 expected_risk'):
+                  'seed 0 expected_risk', 'seed 0 dynamic'):
         assert f'{label}: iteration ' in proc.stdout, label
     assert 'ETA' in proc.stdout
     report = json.loads((work / 'report.json').read_text())
-    for run in ('baseline', 'control', 'lsed', 'expected_risk'):
+    for run in ('baseline', 'control', 'lsed', 'expected_risk', 'dynamic'):
         for metric, (mean, std) in report['summary'][run].items():
             assert math.isfinite(mean) and math.isfinite(std), (run, metric)
     changes = report['summary']['ted_change_vs_control']
-    assert set(changes) == {'lsed', 'expected_risk'}
+    assert set(changes) == {'lsed', 'expected_risk', 'dynamic'}
     assert all(math.isfinite(mean) for mean, _ in changes.values())
     assert math.isfinite(report['summary']['lsed_vs_expected_risk'][0])
+    assert math.isfinite(report['summary']['dynamic_vs_lsed'][0])
     md = (work / 'report.md').read_text()
     assert '| lsed |' in md and '| expected_risk |' in md
     assert 'lsed vs control' in md and 'lsed vs expected_risk' in md
+    assert 'dynamic vs lsed' in md
     assert (work / 'seed0' / 'curves.png').stat().st_size > 1000
     assert (work / 'surrogate_scatter.png').stat().st_size > 1000
     assert (work / 'converged' / 'iter_2.pth').is_file()
@@ -37,7 +39,7 @@ def test_main_job_writes_a_finite_report(tmp_path):
         'seed 0: post-tuning and evaluation'}
     # Again in another work dir, post-tuning on batches rendered on the fly:
     # the baseline and h_Φ come from the cache (same config, data and
-    # packages); the converge stage and the three arms (other config) are
+    # packages); the converge stage and the four arms (other configs) are
     # trained anew.
     other = tmp_path / 'job2'
     proc = run_tool(['tools/main_job.py', '--preset', 'quick', '--work-dir',
@@ -47,6 +49,7 @@ def test_main_job_writes_a_finite_report(tmp_path):
     assert 'surrogate: cached' in proc.stdout
     assert not (other / 'baseline').exists()
     assert proc.stdout.count('crnn_mini-vgg_lsed_synth_online.py') == 4
+    assert proc.stdout.count('crnn_mini-vgg_dynamic_synth_online.py') == 1
     online = json.loads((other / 'report.json').read_text())
     assert online['per_seed']['0']['baseline'] == report['per_seed']['0']['baseline']
     assert online['settings']['posttune_data'] == 'online'

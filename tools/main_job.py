@@ -18,7 +18,7 @@ PRESETS = {
     # Tiny sizes for tests: minutes become seconds.
     'quick': dict(num_train=64, num_val=8, num_test=16, baseline_iters=4,
                   converge_iters=2, posttune_iters=2, surrogate_iters=4,
-                  surrogate_batch_size=16, batch_size=8),
+                  surrogate_batch_size=16, batch_size=8, energy_warmup_iters=2),
     # A longer, stronger run.
     'long': dict(num_train=40000, num_test=2000, baseline_iters=6000,
                  posttune_iters=1500, surrogate_iters=6000, seeds=[0, 1, 2]),
