@@ -192,3 +192,21 @@ def test_resume_after_sigkill_equals_an_uninterrupted_run(synth_root, baseline,
             assert_same_state(a, b)
         else:
             assert a == b
+
+
+@pytest.mark.slow
+def test_attention_recognizer_post_tunes_on_the_dynamic_loss(synth_root, tmp_path):
+    """ASTER (CE proxy, per-element loss terms; teacher-forced positions):
+    the implicit hypergradient runs and both networks move."""
+    config = str(CONFIGS / 'textrecog/aster/aster_mini-vgg_dynamic_synth.py')
+    start = post_tune_final(config, synth_root, tmp_path / 'zero', **{
+        'post_tune.overrides.train_cfg.max_iters': 1,
+        'post_tune.overrides.optim_wrapper.optimizer.lr': 0,
+        ST + 'warmup_iters': 0, ST + 'psi_update': 'margin',
+        ST + 'margin_weight': 1.0})
+    model, psi, hub = post_tune_final(config, synth_root, tmp_path / 'run', **{
+        ST + 'warmup_iters': 0, ST + 'inverse_terms': 1})
+    assert any(not torch.equal(v, start[0][k]) for k, v in model.items()
+               if v.is_floating_point())
+    assert any(not torch.equal(v, start[1][k]) for k, v in psi.items())
+    assert torch.isfinite(torch.tensor(hub.get_scalar('train/energy_hyper').current()))

@@ -16,7 +16,9 @@ post_tune = dict(
     # The decoder's loss becomes E_ψ; the original is its proxy.
     module_loss=dict(
         type='DynamicEnergyModuleLoss',
-        proxy_weight=0.0,  # > 0 mixes the proxy loss back in
+        # The proxy loss stays in (Tu, Pang & Gimpel 2020's local term): E_ψ
+        # alone collapses the recognizer (benchmarks/RESULTS_dynamic_loss.md §1).
+        proxy_weight=1.0,
         # ψ's objective is the proxy loss unless `task` is set, e.g.
         # task=dict(type='ExpectedRiskModuleLoss') or dict(type='LSEDModuleLoss')
         # (not defined here: a dict could not then be set over it).
@@ -31,6 +33,7 @@ post_tune = dict(
         warmup_iters=50,  # margin steps of ψ before the first recognizer step
         optimizer=dict(type='Adam', lr=1e-4),
         task_surrogate=None,  # h_Φ checkpoint when task is LSEDModuleLoss
+        held_out=None,  # ψ's held-out data: None (train set) or an ann file
     ),
     overrides=_base_.posttune_overrides,
 )

@@ -104,7 +104,8 @@ class JobConfig:
     energy_warmup_iters: int = 50  # dynamic arms: margin steps of ψ first
     energy_task: str = ''  # dynamic arms' objective: '' (the proxy) or a loss type
     energy_margin_weight: float = 0.0  # implicit/unrolled: margin mixed in
-    energy_proxy_weight: float = 0.0  # dynamic arms: the proxy loss mixed in
+    energy_proxy_weight: float = 1.0  # dynamic arms: the proxy loss mixed in
+    energy_held_out: str = ''  # ψ's held-out batches: '' (train set) or an ann file
     arms: List[str] = field(default_factory=lambda: list(DEFAULT_ARMS))
     # Take the baseline and h_Φ from artifacts/ when this job's settings made
     # them (tools/ship_artifacts.py); false: train them (or use the cache).
@@ -302,6 +303,8 @@ def dynamic_options(job: JobConfig, seed: int, arm: str) -> List[str]:
     opts = [f'{st}psi_update={update}', f'{st}margin_weight={margin}',
             f'{st}warmup_iters={job.energy_warmup_iters}', f'{st}seed={seed}',
             f'{ml}proxy_weight={job.energy_proxy_weight}']
+    if job.energy_held_out:
+        opts.append(f'{st}held_out={job.energy_held_out}')
     if job.energy_task:
         opts.append(f'{ml}task.type={job.energy_task}')
     return opts

@@ -1,12 +1,13 @@
 """The dynamic loss's trainer: E_ψ learned through the recognizer's step on
 it (Shankar & Piratla, 2022) — implicit differentiation or one unrolled step
 — or with Tu & Gimpel's margin objective (the non-implicit reference)."""
+import copy
 from typing import Callable, List, Optional
 
 import numpy as np
 import torch
 from mmengine.logging import print_log
-from mmocr.registry import HOOKS
+from mmocr.registry import DATASETS, HOOKS
 
 from ..energy.hypergradient import (Vector, axpy, central_difference,
                                     conjugate_gradient, dot, mixed_product,
@@ -23,17 +24,31 @@ PSI_UPDATES = ('implicit', 'unrolled', 'margin')
 INVERSES = ('neumann', 'cg')
 
 
+def held_out_dataset_cfg(train_dataset: dict, ann_file: str) -> dict:
+    """The training dataset's config (pipeline included) reading
+    ``ann_file`` instead: a single dataset, or a ``ConcatDataset`` of one."""
+    cfg = copy.deepcopy(train_dataset)
+    inner = cfg.get('datasets', [cfg])
+    if len(inner) != 1 or 'ann_file' not in inner[0]:
+        raise ValueError(
+            f'held_out={ann_file!r} needs a training set of one annotation '
+            f'file to swap it into; train_dataloader.dataset is a '
+            f'{cfg.get("type")} of {len(inner)} dataset(s)')
+    inner[0]['ann_file'] = ann_file
+    return cfg
+
+
 class HeldOutBatches:
-    """Batches drawn at random from a data loader's dataset (collated as it
-    collates), with a generator kept in checkpoints: the held-out batches of
-    ψ's objective, apart from the training stream."""
+    """Batches drawn at random from a dataset (collated by ``collate``), with
+    a generator kept in checkpoints: the held-out batches of ψ's objective,
+    apart from the training stream."""
 
     def __init__(self, seed: int) -> None:
         self.rng = np.random.default_rng(seed)
 
-    def draw(self, loader, size: int) -> dict:
-        idx = self.rng.choice(len(loader.dataset), size, replace=False)
-        return loader.collate_fn([loader.dataset[int(i)] for i in idx])
+    def draw(self, dataset, collate: Callable, size: int) -> dict:
+        idx = self.rng.choice(len(dataset), size, replace=len(dataset) < size)
+        return collate([dataset[int(i)] for i in idx])
 
     def state_dict(self) -> dict:
         return dict(rng=self.rng.bit_generator.state)
@@ -61,8 +76,9 @@ class DynamicLossHook(AttachedNetworkHook):
     margin-rescaled hinge with Δ = edit distance on the step's predictions
     (:func:`margin_loss`), nothing implicit.
 
-    Held-out batches are drawn at random from the training set (a generator
-    kept in checkpoints), apart from the training stream. Every pass is
+    Held-out batches are drawn at random from ``held_out`` (default: the
+    training set) by a generator kept in checkpoints, apart from the
+    training stream. Every pass is
     side-effect free (BatchNorm statistics, random state) and restores the
     recognizer's weights bit for bit. Checkpoints keep E_ψ under
     ``dynamic_energy``; ranks are kept in step
@@ -86,6 +102,11 @@ class DynamicLossHook(AttachedNetworkHook):
             predictions before its first step (E_ψ starts at random).
         task_surrogate (str, optional): h_Φ checkpoint, when the loss's
             ``task`` is ê (``LSEDModuleLoss``).
+        held_out (str, optional): Annotation file of the held-out batches,
+            read like the training set (its pipeline, its data root), e.g.
+            ``'textrecog_val.json'``. None: the training set itself (fresh
+            crops for a rendered-on-the-fly set; crops the recognizer may
+            have memorised for a set on disk).
         pretrained, optimizer, seed: :class:`AttachedNetworkHook`.
     """
 
@@ -104,6 +125,7 @@ class DynamicLossHook(AttachedNetworkHook):
                  interval: int = 1,
                  warmup_iters: int = 0,
                  task_surrogate: Optional[str] = None,
+                 held_out: Optional[str] = None,
                  **kwargs) -> None:
         super().__init__(surrogate=energy, **kwargs)
         values = dict(psi_update=psi_update, inverse=inverse,
@@ -131,6 +153,7 @@ class DynamicLossHook(AttachedNetworkHook):
         self.interval = interval
         self.warmup_iters = warmup_iters
         self.task_surrogate = task_surrogate
+        self.held_out = held_out
 
     def metric_space(self, losses: List[DynamicEnergyModuleLoss]) -> SequenceLayout:
         layout = losses[0].layout
@@ -152,6 +175,10 @@ class DynamicLossHook(AttachedNetworkHook):
         owner = next(m for m in model.modules()
                      if getattr(m, 'module_loss', None) is self.loss)
         self.loss.tap(owner)
+        self.held_out_set = runner.train_dataloader.dataset
+        if self.held_out:
+            self.held_out_set = DATASETS.build(held_out_dataset_cfg(
+                runner.cfg.train_dataloader.dataset, self.held_out))
         if isinstance(self.loss.task, AttachedSurrogate):
             if not self.task_surrogate:
                 raise ValueError(
@@ -199,7 +226,8 @@ class DynamicLossHook(AttachedNetworkHook):
         hypergradient of the task objective on a held-out batch."""
         model = unwrap_model(runner.model)
         params = [p for p in model.parameters() if p.requires_grad]
-        held_out = self.sampler.draw(runner.train_dataloader, size)
+        held_out = self.sampler.draw(self.held_out_set,
+                                     runner.train_dataloader.collate_fn, size)
         seed = self.seed + self.steps  # one dropout mask for every pass
         with side_effect_free(model):
             g = self._gradient(model, params, held_out, seed,

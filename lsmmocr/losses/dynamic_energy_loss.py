@@ -24,9 +24,9 @@ class EnergyBatch:
 
 
 def objective(losses: Dict[str, torch.Tensor]) -> torch.Tensor:
-    """The sum of a loss dict's terms that MMEngine optimises (keys with
-    ``loss``)."""
-    return sum(v for k, v in losses.items() if 'loss' in k)
+    """What MMEngine optimises of a loss dict: the sum of the means of its
+    terms whose keys hold ``loss`` (MMOCR's CE loss is per element)."""
+    return sum(v.mean() for k, v in losses.items() if 'loss' in k)
 
 
 def margin_loss(energy: nn.Module, layout: SequenceLayout,
