@@ -202,8 +202,7 @@ def test_attention_recognizer_post_tunes_on_the_dynamic_loss(synth_root, tmp_pat
     start = post_tune_final(config, synth_root, tmp_path / 'zero', **{
         'post_tune.overrides.train_cfg.max_iters': 1,
         'post_tune.overrides.optim_wrapper.optimizer.lr': 0,
-        ST + 'warmup_iters': 0, ST + 'psi_update': 'margin',
-        ST + 'margin_weight': 1.0})
+        ST + 'warmup_iters': 0, ST + 'optimizer.lr': 0, ST + 'inverse_terms': 1})
     model, psi, hub = post_tune_final(config, synth_root, tmp_path / 'run', **{
         ST + 'warmup_iters': 0, ST + 'inverse_terms': 1})
     assert any(not torch.equal(v, start[0][k]) for k, v in model.items()
