@@ -144,14 +144,8 @@ class DynamicLossHook(AttachedNetworkHook):
         for name, (ok, allowed) in checks.items():
             if not ok:
                 raise ValueError(f'{name} must be {allowed}, got {values[name]!r}')
-        self.psi_update = psi_update
-        self.margin_weight = margin_weight
-        self.inverse = inverse
-        self.inverse_terms = inverse_terms
-        self.damping = damping
-        self.fd_eps = fd_eps
-        self.interval = interval
-        self.warmup_iters = warmup_iters
+        for name, value in values.items():
+            setattr(self, name, value)
         self.task_surrogate = task_surrogate
         self.held_out = held_out
 
