@@ -23,7 +23,8 @@ first of ``--lrs``) on the config's own training batches (``--batch-size``;
 an ``_online`` config gives batches never seen), Φ frozen, and prints test
 TED, wrong crops, and the first surrogate's mean ê on the crops decoded right
 and wrong after each probed step. ``--energies`` adds the energy model E_ψ
-of dynamic-loss runs (their checkpoints), frozen like h_Φ.
+of dynamic-loss runs (their checkpoints), frozen like h_Φ, alone and beside
+the proxy (as the dynamic-loss arm trains).
 """
 import argparse
 import json
@@ -101,9 +102,10 @@ def weight_space_losses(args, inst) -> dict:
         losses[f'ê {osp.basename(path)}'] = attached(lsed, sur)
     for path in args.energies:
         energy = load_surrogate(path, lsed.layout, check_targets=True).eval()
-        name = f'E_ψ {osp.basename(osp.dirname(osp.abspath(path)))}'
-        losses[name] = DynamicEnergyModuleLoss.beside(
-            lsed, inst['model'].decoder, energy)
+        run = osp.basename(osp.dirname(osp.abspath(path)))
+        for weight, name in ((0.0, f'E_ψ {run}'), (1.0, f'proxy + E_ψ {run}')):
+            losses[name] = DynamicEnergyModuleLoss.beside(
+                lsed, inst['model'].decoder, energy, proxy_weight=weight)
     return losses
 
 

@@ -85,12 +85,14 @@ class DynamicEnergyModuleLoss(AttachedSurrogate, SequenceMetricLoss):
 
     @classmethod
     def beside(cls, metric: SequenceMetricLoss, decoder: nn.Module,
-               energy: nn.Module) -> 'DynamicEnergyModuleLoss':
+               energy: nn.Module, proxy_weight: float = 0.0
+               ) -> 'DynamicEnergyModuleLoss':
         """An energy loss computing ``energy`` on ``decoder``'s outputs,
         built around ``metric``'s proxy (same layout; e.g. to score E_ψ's
         gradients in a model post-tuned otherwise), the decoder tapped."""
         ctc = metric.layout.mode == 'ctc'
         loss = cls(decoder.dictionary, decoder.max_seq_len, proxy=metric.proxy,
+                   proxy_weight=proxy_weight,
                    ctc_seq_len=metric.layout.seq_len if ctc else None,
                    align_targets=metric.layout.align_targets)
         loss.attach_surrogate(energy)
