@@ -209,3 +209,15 @@ def test_attention_recognizer_post_tunes_on_the_dynamic_loss(synth_root, tmp_pat
                if v.is_floating_point())
     assert any(not torch.equal(v, start[1][k]) for k, v in psi.items())
     assert torch.isfinite(torch.tensor(hub.get_scalar('train/energy_hyper').current()))
+
+
+def test_held_out_set_reads_another_annotation_file_like_the_training_set():
+    from lsmmocr.hooks.dynamic_loss_hook import held_out_dataset_cfg
+    one = dict(type='OCRDataset', data_root='d', ann_file='train.json', pipeline=[1])
+    concat = dict(type='ConcatDataset', datasets=[one], pipeline=[2])
+    swapped = held_out_dataset_cfg(concat, 'val.json')
+    assert swapped == dict(concat, datasets=[dict(one, ann_file='val.json')])
+    assert concat['datasets'][0]['ann_file'] == 'train.json'  # not in place
+    assert held_out_dataset_cfg(one, 'val.json') == dict(one, ann_file='val.json')
+    with pytest.raises(ValueError, match="held_out='val.json'.*2 dataset"):
+        held_out_dataset_cfg(dict(concat, datasets=[one, one]), 'val.json')
