@@ -10,7 +10,8 @@ from conftest import REPO, run_tool
 def test_main_job_writes_a_finite_report(tmp_path):
     work, cache = tmp_path / 'job', dict(LSMMOCR_CACHE=str(tmp_path / 'cache'))
     proc = run_tool(['tools/main_job.py', '--preset', 'quick', '--work-dir',
-                     str(work), '--data-root', str(tmp_path / 'data')], REPO,
+                     str(work), '--data-root', str(tmp_path / 'data'), '--arms',
+                     'control', 'lsed', 'expected_risk', 'dynamic'], REPO,
                     cache, timeout=900)
     # One progress line per training stage; the stages' times at the end.
     for label in ('baseline', 'converged', 'seed 0 control', 'seed 0 lsed',
@@ -39,8 +40,8 @@ def test_main_job_writes_a_finite_report(tmp_path):
         'seed 0: post-tuning and evaluation'}
     # Again in another work dir, post-tuning on batches rendered on the fly:
     # the baseline and h_Φ come from the cache (same config, data and
-    # packages); the converge stage and the four arms (other configs) are
-    # trained anew.
+    # packages); the converge stage and the three default arms (other
+    # config) are trained anew.
     other = tmp_path / 'job2'
     proc = run_tool(['tools/main_job.py', '--preset', 'quick', '--work-dir',
                      str(other), '--data-root', str(tmp_path / 'data'),
@@ -49,10 +50,10 @@ def test_main_job_writes_a_finite_report(tmp_path):
     assert 'surrogate: cached' in proc.stdout
     assert not (other / 'baseline').exists()
     assert proc.stdout.count('crnn_mini-vgg_lsed_synth_online.py') == 4
-    assert proc.stdout.count('crnn_mini-vgg_dynamic_synth_online.py') == 1
     online = json.loads((other / 'report.json').read_text())
     assert online['per_seed']['0']['baseline'] == report['per_seed']['0']['baseline']
     assert online['settings']['posttune_data'] == 'online'
+    assert online['settings']['arms'] == ['control', 'lsed', 'expected_risk']
     assert math.isfinite(online['summary']['ted_change_vs_control']['lsed'][0])
 
 
@@ -62,3 +63,15 @@ def test_unknown_posttune_data_is_named():
         JobConfig(posttune_data='tape').posttune_config()
     with pytest.raises(ValueError, match="'nrtr'"):
         JobConfig(model='nrtr', posttune_data='online').posttune_config()
+
+
+def test_dynamic_arms_use_the_dynamic_loss_configs():
+    from mmengine.config import Config
+
+    from lsmmocr.experiments.main_job import REPO, JobConfig
+    for data in ('disk', 'online'):
+        job = JobConfig(posttune_data=data)
+        cfg = Config.fromfile(f'{REPO}/{job.posttune_config("dynamic_unrolled")}')
+        assert cfg.post_tune.module_loss.type == 'DynamicEnergyModuleLoss'
+        assert cfg.post_tune.surrogate_trainer.type == 'DynamicLossHook'
+        assert 'lsed' in job.posttune_config('control')

@@ -1,8 +1,8 @@
 """The main job: a recognizer post-tuned with LS-ED against the same recognizer
-post-tuned with its own proxy loss (control), with the expected edit
-distance (expected risk) and with a learned dynamic loss (an energy model
-trained with implicit gradients; --arms adds its unrolled and margin variants)
-for the same time, on built-in synthetic data
+post-tuned with its own proxy loss (control) and with the expected edit
+distance (expected risk) -- and, with --arms ... dynamic (dynamic_unrolled,
+dynamic_margin), with a learned dynamic loss (an energy model trained with
+implicit gradients, or its one-step and margin variants) -- for the same time, on built-in synthetic data
 (generated if missing), evaluated on a test split in unseen fonts.
 
 Writes <work-dir>/report.md and report.json (table: word accuracy, total edit
