@@ -2,8 +2,9 @@
 post-tuned with its own proxy loss (control) and with the expected edit
 distance (expected risk) -- and, with --arms ... dynamic (dynamic_unrolled,
 dynamic_margin), with a learned dynamic loss (an energy model trained with
-implicit gradients, or its one-step and margin variants) -- for the same time, on built-in synthetic data
-(generated if missing), evaluated on a test split in unseen fonts.
+implicit gradients, or its one-step and margin variants) -- for the same time,
+on built-in synthetic data (generated if missing), evaluated on a test split in
+unseen fonts.
 
 Writes <work-dir>/report.md and report.json (table: word accuracy, total edit
 distance, NED both ways, CER, relative changes vs control),
