@@ -16,7 +16,7 @@ import torch
 import torch.nn as nn
 from mmocr.structures import TextRecogDataSample
 
-from ..losses.sequence_metric_loss import SequenceMetricLoss
+from ..losses.sequence_metric_loss import SequenceMetricLoss, objective
 from ..surrogates.sampled_decoding import greedy_edit_distances
 from ..utils import unit_per_sample, unwrap_model
 
@@ -61,9 +61,8 @@ def collect_outputs(model: nn.Module, dataloader,
 
 def total_loss(loss_fn: LossFn, logits: torch.Tensor,
                data_samples: Sequence[TextRecogDataSample]) -> torch.Tensor:
-    """The sum of the ``loss*`` terms of ``loss_fn``."""
-    terms = loss_fn(logits, data_samples)
-    return sum(v for k, v in terms.items() if k.startswith('loss'))
+    """What MMEngine optimises of ``loss_fn``'s terms (:func:`objective`)."""
+    return objective(loss_fn(logits, data_samples))
 
 
 def descent_direction(loss_fn: LossFn, logits: torch.Tensor,

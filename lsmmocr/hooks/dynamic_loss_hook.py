@@ -14,7 +14,8 @@ from ..energy.hypergradient import (Vector, axpy, central_difference,
                                     neumann_inverse)
 from ..losses.attached_surrogate import AttachedSurrogate
 from ..losses.dynamic_energy_loss import (DynamicEnergyModuleLoss, EnergyBatch,
-                                          margin_loss, objective)
+                                          margin_loss)
+from ..losses.sequence_metric_loss import objective
 from ..surrogates.checkpoint import load_surrogate
 from ..surrogates.sequence_layout import SequenceLayout
 from ..utils import recognizer_outputs, unwrap_model

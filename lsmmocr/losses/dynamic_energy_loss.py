@@ -12,7 +12,7 @@ from mmocr.structures import TextRecogDataSample
 from ..surrogates.sampled_decoding import greedy_edit_distances
 from ..surrogates.sequence_layout import SequenceLayout
 from .attached_surrogate import AttachedSurrogate, frozen
-from .sequence_metric_loss import SequenceMetricLoss
+from .sequence_metric_loss import SequenceMetricLoss, objective
 
 
 @dataclass
@@ -21,12 +21,6 @@ class EnergyBatch:
     feat: torch.Tensor  # (N, D, H, W) the decoder's input features
     probs: torch.Tensor  # (N, T, C)
     gt_indexes: List[List[int]]
-
-
-def objective(losses: Dict[str, torch.Tensor]) -> torch.Tensor:
-    """What MMEngine optimises of a loss dict: the sum of the means of its
-    terms whose keys hold ``loss`` (MMOCR's CE loss is per element)."""
-    return sum(v.mean() for k, v in losses.items() if 'loss' in k)
 
 
 def margin_loss(energy: nn.Module, layout: SequenceLayout,
