@@ -75,3 +75,13 @@ def test_dynamic_arms_use_the_dynamic_loss_configs():
         assert cfg.post_tune.module_loss.type == 'DynamicEnergyModuleLoss'
         assert cfg.post_tune.surrogate_trainer.type == 'DynamicLossHook'
         assert 'lsed' in job.posttune_config('control')
+
+
+def test_an_lsed_task_objective_gets_the_jobs_surrogate():
+    from lsmmocr.experiments.main_job import JobConfig, posttune_options
+    job = JobConfig(energy_task='LSEDModuleLoss')
+    opts = posttune_options(job, 0, 'base.pth', 'dynamic', 'sur.pth')
+    assert 'post_tune.module_loss.task.type=LSEDModuleLoss' in opts
+    assert 'post_tune.surrogate_trainer.task_surrogate=sur.pth' in opts
+    plain = posttune_options(JobConfig(), 0, 'base.pth', 'dynamic', 'sur.pth')
+    assert not any('task' in o for o in plain)

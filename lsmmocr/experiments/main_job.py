@@ -272,7 +272,7 @@ def posttune_options(job: JobConfig, seed: int, baseline: str, arm: str,
     if arm == 'control':  # same schedule, proxy loss, no hook
         return opts + [f'{pt}module_loss=None', f'{pt}surrogate_trainer=None']
     if arm in DYNAMIC_ARMS:
-        return opts + dynamic_options(job, seed, arm)
+        return opts + dynamic_options(job, seed, arm, surrogate)
     if arm == 'expected_risk':
         return opts + [f'{pt}surrogate_trainer=None',
                        f'{ml}type=ExpectedRiskModuleLoss', f'{ml}feds=None',
@@ -298,8 +298,10 @@ def posttune_options(job: JobConfig, seed: int, baseline: str, arm: str,
     return opts
 
 
-def dynamic_options(job: JobConfig, seed: int, arm: str) -> List[str]:
-    """The dynamic-loss arms' own ``--cfg-options``."""
+def dynamic_options(job: JobConfig, seed: int, arm: str,
+                    surrogate: Optional[str] = None) -> List[str]:
+    """The dynamic-loss arms' own ``--cfg-options`` (``surrogate``: the
+    job's h_Φ, for an ê task objective)."""
     st, ml = 'post_tune.surrogate_trainer.', 'post_tune.module_loss.'
     update = DYNAMIC_ARMS[arm]
     margin = 1.0 if update == 'margin' else job.energy_margin_weight
@@ -309,7 +311,8 @@ def dynamic_options(job: JobConfig, seed: int, arm: str) -> List[str]:
     if job.energy_held_out:
         opts.append(f'{st}held_out={job.energy_held_out}')
     if job.energy_task:
-        opts.append(f'{ml}task.type={job.energy_task}')
+        opts += [f'{ml}task.type={job.energy_task}',
+                 f'{st}task_surrogate={surrogate}']
     return opts
 
 
