@@ -49,7 +49,7 @@ def test_two_gloo_processes_keep_phi_identical(synth_root, tmp_path, config):
     cfg.dump(str(cfg_file))
     subprocess.run(
         [sys.executable, '-m', 'torch.distributed.run', '--nproc_per_node=2',
-         '--master_port=29531', str(REPO / 'tests/dist_posttune.py'),
+         '--standalone', str(REPO / 'tests/dist_posttune.py'),
          str(cfg_file), str(tmp_path)],
         cwd=REPO, check=True, capture_output=True, timeout=600)
     phi0 = torch.load(tmp_path / 'phi_rank0.pth')

@@ -1,7 +1,9 @@
-from .cpu_ddp import CPUDistributedDataParallel, init_cpu_distributed
+from .cpu_ddp import (CPUDistributedDataParallel, destroy_process_group_at_exit,
+                      init_cpu_distributed)
 from .post_tune_runner import PostTuneRunner, apply_post_tune
 
 __all__ = [
-    'CPUDistributedDataParallel', 'init_cpu_distributed', 'PostTuneRunner',
+    'CPUDistributedDataParallel', 'destroy_process_group_at_exit',
+    'init_cpu_distributed', 'PostTuneRunner',
     'apply_post_tune'
 ]
