@@ -3,7 +3,8 @@
 #
 # Steps: venv -> torch/torchvision -> mmcv 2.0.1 with compiled ops (reused if it already
 # imports, else installed from the wheel cache, else built from the PyPI sdist with the C++
-# standard the installed torch requires and cached) -> mmengine/mmdet/mmocr + pins -> plugin.
+# standard the installed torch requires and cached) -> mmengine/mmdet/mmocr + pins -> plugin
+# -> the font packages of tools/font_packages.txt (apt-get, as root; else skipped with a note).
 set -euo pipefail
 
 usage() {
@@ -19,6 +20,7 @@ Environment variables:
   LSMMOCR_CACHE   cache directory (default: ${XDG_CACHE_HOME:-~/.cache}/lsmmocr); the mmcv
                   wheel is kept in $LSMMOCR_CACHE/wheels/mmcv<ver>-torch<ver>-cp<ver>/
   MAX_JOBS        parallel compile jobs for the mmcv build (default: number of cores)
+  LSMMOCR_FONTS   set to 0 to skip installing the font packages (tools/font_packages.txt)
 USAGE
 }
 [[ "${1:-}" == "-h" || "${1:-}" == "--help" ]] && { usage; exit 0; }
@@ -132,6 +134,27 @@ install_openmmlab_and_plugin() {
   pip_install "mmengine==0.10.7" "mmdet==3.1.0" "mmocr==1.0.1" -e ".[tests]"
 }
 
+install_fonts() {  # Debian's font packages for the synthetic text corpus
+  local missing
+  mapfile -t wanted < <(grep -vE '^\s*(#|$)' tools/font_packages.txt)
+  if [[ "${LSMMOCR_FONTS:-1}" == 0 ]]; then echo "    LSMMOCR_FONTS=0: font packages skipped"; return; fi
+  if ! command -v dpkg-query >/dev/null || ! command -v apt-get >/dev/null; then
+    echo "    no apt-get/dpkg on this machine: font packages skipped; the corpus falls back to"
+    echo "    matplotlib's bundled fonts plus any fonts already installed"; return
+  fi
+  missing=$(dpkg-query -W -f='${Package} ${db:Status-Status}\n' "${wanted[@]}" 2>/dev/null \
+    | awk '$2 == "installed" {print $1}' | sort | comm -13 - <(printf '%s\n' "${wanted[@]}" | sort))
+  if [[ -z "$missing" ]]; then echo "    all ${#wanted[@]} font packages installed"; return; fi
+  if [[ $(id -u) != 0 ]]; then
+    echo "    not root: $(wc -w <<<"$missing") font packages not installed (install them with"
+    echo "    sudo apt-get install \$(grep -v '^#' tools/font_packages.txt)); the corpus uses the fonts present"; return
+  fi
+  echo "    installing $(wc -w <<<"$missing") of ${#wanted[@]} font packages"
+  # shellcheck disable=SC2086
+  apt-get install -y -q --no-install-recommends $missing >/dev/null \
+    || { apt-get update -q >/dev/null && apt-get install -y -q --no-install-recommends $missing >/dev/null; }
+}
+
 check_imports() {
   vpy -c "import mmcv.ops, mmocr.models, mmocr.datasets, lsmmocr; print('    mmcv.ops, mmocr.models, mmocr.datasets and lsmmocr import')"
 }
@@ -140,5 +163,6 @@ step venv make_venv
 step torch install_torch
 step mmcv install_mmcv
 step openmmlab+plugin install_openmmlab_and_plugin
+step fonts install_fonts
 step check check_imports
 echo "==> setup finished in $((SECONDS - SETUP_T0)) s"

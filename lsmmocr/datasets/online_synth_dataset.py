@@ -1,6 +1,6 @@
 """Synthetic text rendered on the fly (word crops or scenes): long runs
 without disk."""
-from typing import List, Sequence, Tuple
+from typing import Sequence, Tuple
 
 import cv2
 from mmcv.transforms import LoadImageFromFile
@@ -27,6 +27,24 @@ def in_memory(pipeline: Compose) -> Tuple[Compose, bool]:
                          f'starts with LoadImageFromFile, got {loader!r}')
     transforms[0] = LoadImageFromNDArray(to_float32=loader.to_float32)
     return Compose(transforms), loader.color_type == 'grayscale'
+
+
+class SampleIndices(Sequence):
+    """``[dict(index=0), dict(index=1), ...]`` of any length, made when read
+    (a list of 10⁹ dicts would not fit in memory)."""
+
+    def __init__(self, num: int) -> None:
+        self.num = num
+
+    def __len__(self) -> int:
+        return self.num
+
+    def __getitem__(self, i):
+        if isinstance(i, slice):
+            return [self[j] for j in range(*i.indices(self.num))]
+        if not -self.num <= i < self.num:
+            raise IndexError(f'index {i} out of range for {self.num} samples')
+        return dict(index=i % self.num)
 
 
 class OnlineRenderedDataset(BaseDataset):
@@ -84,8 +102,8 @@ class OnlineRenderedDataset(BaseDataset):
         # Also catches MMOCR's ConcatDataset, which assigns its pipeline.
         self._pipeline, self.grayscale = in_memory(pipeline)
 
-    def load_data_list(self) -> List[dict]:
-        return [dict(index=i) for i in range(self.num_samples)]
+    def load_data_list(self) -> SampleIndices:
+        return SampleIndices(self.num_samples)
 
     def get_data_info(self, idx: int) -> dict:
         info = super().get_data_info(idx)

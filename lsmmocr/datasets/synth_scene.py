@@ -17,7 +17,8 @@ import cv2
 import numpy as np
 
 from .dataset_writer import write_split
-from .fonts import DEFAULT_TEST_FAMILIES, font_files, split_families
+from .font_registry import font_splits
+from .fonts import DEFAULT_TEST_FAMILIES
 from .renderer import (RenderConfig, background, camera, load_font, text_colour,
                        text_mask)
 from .text_sampler import TextSampler
@@ -60,7 +61,10 @@ class SynthSceneGenerator:
         charset (str): Characters words may contain.
         seed (int): Seed; with the split and index it fixes an image.
         max_len (int): Longest word. Defaults to 10.
-        test_families (sequence of str): Font families only test uses.
+        test_families (sequence of str): Font families only test uses
+            (bundled corpus).
+        font_corpus (str): ``'bundled'`` or ``'system'``, as for
+            :class:`~.SynthTextGenerator`.
         scene_cfg (SceneConfig, optional): Scene ranges.
         sampler_kwargs: Passed to :class:`TextSampler`.
     """
@@ -68,12 +72,12 @@ class SynthSceneGenerator:
     def __init__(self, charset: str, seed: int = 0, max_len: int = 10,
                  test_families: Sequence[str] = DEFAULT_TEST_FAMILIES,
                  scene_cfg: Optional[SceneConfig] = None,
+                 font_corpus: str = 'bundled',
                  **sampler_kwargs) -> None:
         self.seed = seed
         self.sampler = TextSampler(charset, max_len=max_len, **sampler_kwargs)
         self.cfg = scene_cfg or SceneConfig()
-        self.fonts = {split: font_files(fams) for split, fams in
-                      split_families(test_families).items()}
+        self.fonts = font_splits(font_corpus, charset, test_families)
 
     def _rng(self, split: str, index: int) -> np.random.Generator:
         if split not in self.fonts:
@@ -103,7 +107,7 @@ class SynthSceneGenerator:
         instances = []
         for _ in range(int(rng.integers(*cfg.words, endpoint=True))):
             text = self.sampler.sample(rng)
-            font = fonts[int(rng.integers(len(fonts)))]
+            font = fonts.draw(rng)
             mask = text_mask(text, load_font(
                 font, int(rng.integers(*cfg.font_size, endpoint=True))), (1, 1))
             angle = rng.uniform(*cfg.angle_deg)

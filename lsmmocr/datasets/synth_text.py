@@ -6,13 +6,14 @@ reproducible, can be written in any order, and can be rendered on the fly.
 import os.path as osp
 import zlib
 from functools import partial
-from typing import Optional, Sequence, Tuple
+from typing import Sequence, Tuple, Union
 
 import numpy as np
 
 from .dataset_writer import write_split
-from .fonts import DEFAULT_TEST_FAMILIES, font_files, split_families
-from .renderer import RenderConfig, render_text
+from .font_registry import font_splits
+from .fonts import DEFAULT_TEST_FAMILIES
+from .renderer import RenderConfig, render_config, render_text
 from .text_sampler import TextSampler
 
 SPLITS = ('train', 'val', 'test')
@@ -38,8 +39,14 @@ class SynthTextGenerator:
         seed (int): Seed; together with split and index it fixes a sample.
         max_len (int): Longest label. Defaults to 12.
         test_families (sequence of str): Font families only the test split
-            uses. Defaults to :data:`DEFAULT_TEST_FAMILIES`.
-        render_cfg (RenderConfig, optional): Rendering ranges.
+            uses (bundled corpus). Defaults to :data:`DEFAULT_TEST_FAMILIES`.
+        font_corpus (str): ``'bundled'`` (matplotlib's 5 families) or
+            ``'system'`` (every installed font that renders ``charset``,
+            three family-disjoint splits; see :mod:`.font_registry`).
+            Defaults to ``'bundled'``.
+        render_cfg (RenderConfig | str | dict, optional): Rendering ranges:
+            one, a preset name (``'plain'``, the default; ``'rich'``) or a dict
+            of fields (see :func:`~.renderer.render_config`).
         sampler_kwargs: Passed to :class:`TextSampler`.
     """
 
@@ -48,15 +55,13 @@ class SynthTextGenerator:
                  seed: int = 0,
                  max_len: int = 12,
                  test_families: Sequence[str] = DEFAULT_TEST_FAMILIES,
-                 render_cfg: Optional[RenderConfig] = None,
+                 render_cfg: Union[None, str, dict, RenderConfig] = None,
+                 font_corpus: str = 'bundled',
                  **sampler_kwargs) -> None:
         self.seed = seed
         self.sampler = TextSampler(charset, max_len=max_len, **sampler_kwargs)
-        self.render_cfg = render_cfg or RenderConfig()
-        self.fonts = {
-            split: font_files(fams)
-            for split, fams in split_families(test_families).items()
-        }
+        self.render_cfg = render_config(render_cfg)
+        self.fonts = font_splits(font_corpus, charset, test_families)
 
     def _rng(self, split: str, index: int) -> np.random.Generator:
         return np.random.default_rng(
@@ -68,8 +73,7 @@ class SynthTextGenerator:
             raise KeyError(f'unknown split {split!r}; expected one of {SPLITS}')
         rng = self._rng(split, index)
         text = self.sampler.sample(rng)
-        fonts = self.fonts[split]
-        font = fonts[int(rng.integers(len(fonts)))]
+        font = self.fonts[split].draw(rng)
         return render_text(text, font, rng, self.render_cfg), text, font
 
     def record(self, split: str, index: int) -> Tuple[np.ndarray, dict]:
