@@ -5,7 +5,6 @@ import torch
 from conftest import CONFIGS, REPO, assert_same_state, killed_config, train_tool
 from mmengine.config import Config
 
-from lsmmocr.datasets.online_synth_dataset import OnlineRenderedDataset
 from lsmmocr.engine import StreamSampler
 from lsmmocr.engine.cpu_amp import bf16_supported
 

@@ -1,6 +1,6 @@
+from .cpu_amp import CPUBF16OptimWrapper
 from .cpu_ddp import (CPUDistributedDataParallel, destroy_process_group_at_exit,
                       init_cpu_distributed)
-from .cpu_amp import CPUBF16OptimWrapper
 from .post_tune_runner import PostTuneRunner, apply_post_tune
 from .stream_loop import StreamSampler, StreamTrainLoop
 
