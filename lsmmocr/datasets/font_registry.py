@@ -22,6 +22,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Dict, Iterable, List, Optional, Sequence, Tuple
 
+from fontTools.agl import toUnicode
 from fontTools.ttLib import TTFont
 from PIL import ImageFont
 
@@ -31,7 +32,7 @@ SYSTEM_FONT_DIRS = ('/usr/share/fonts', '/usr/local/share/fonts',
                     '~/.local/share/fonts', '~/.fonts')
 FONT_SUFFIXES = ('.ttf', '.otf')
 SPLIT_FRACTIONS = (('train', 0.8), ('val', 0.1), ('test', 0.1))
-SCAN_VERSION = 1  # bump when the scan's rules change (invalidates caches)
+SCAN_VERSION = 2  # bump when the scan's rules change (invalidates caches)
 
 # Metric-compatible clones of one design, keyed by the first word of their
 # family names (see :func:`design_group`).
@@ -79,8 +80,9 @@ def family_name(font: TTFont) -> str:
 
 def unusable_reason(path: str, charset: str) -> Optional[str]:
     """Why the font at ``path`` cannot render every character of
-    ``charset`` (no glyph in its character map, or a glyph without ink),
-    or None if it can."""
+    ``charset`` (no glyph in its character map, a glyph named as another
+    character, as symbol fonts map letters to symbols, or a glyph without
+    ink), or None if it can. Case is ignored: an all-caps font reads."""
     try:
         with TTFont(path, lazy=True, fontNumber=0) as font:
             cmap = font.getBestCmap() or {}
@@ -91,6 +93,11 @@ def unusable_reason(path: str, charset: str) -> Optional[str]:
     missing = [c for c in ink if ord(c) not in cmap]
     if missing:
         return f'no glyph for {"".join(missing[:10])!r}'
+    named = {c: toUnicode(cmap[ord(c)]) for c in ink}
+    other = [f'{c!r} is {cmap[ord(c)]!r}' for c, u in named.items()
+             if u and u.lower() != c.lower()]
+    if other:
+        return f'glyphs of other characters: {", ".join(other[:3])}'
     blank = [c for c in ink if pil_font.getmask(c).getbbox() is None]
     if blank:
         return f'blank glyph for {"".join(blank[:10])!r}'

@@ -41,6 +41,12 @@ class RenderConfig:
     # perspective never push ink out of the image (off: the default crops).
     fit_warp: bool = False
 
+    def __post_init__(self) -> None:
+        # Any background luma has a colour 127.5 away; more may not exist.
+        if not 0 <= self.min_contrast <= 127:
+            raise ValueError('min_contrast must be in [0, 127] (more cannot be '
+                             f'met on mid-grey backgrounds), got {self.min_contrast}')
+
 
 # MJSynth/SynthText-like variety: what the converged readers train on.
 RICH = RenderConfig(
