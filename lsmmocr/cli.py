@@ -20,15 +20,16 @@ def run_mmocr_tool(name: str) -> None:
     Importing :mod:`lsmmocr` first registers the plugin's components and
     applies :mod:`lsmmocr.compat`, so configs need no ``custom_imports``.
     Distributed runs without CUDA get gloo and the CPU DDP wrapper
-    (:mod:`lsmmocr.engine.cpu_ddp`); the process group of any distributed
-    run, MMEngine's included, is destroyed at exit.
+    (:mod:`lsmmocr.engine.cpu_ddp`). After a successful distributed run the
+    process group, MMEngine's included, is finished cleanly
+    (:func:`~lsmmocr.engine.finish_distributed`).
     """
     import lsmmocr  # noqa: F401  (registration and compat fixes)
-    from lsmmocr.engine import destroy_process_group_at_exit, init_cpu_distributed
+    from lsmmocr.engine import finish_distributed, init_cpu_distributed
     path = mmocr_tool_path(name)
     sys.argv[0] = path
     if '--launcher' in sys.argv and init_cpu_distributed():
         sys.argv += ['--cfg-options',
                      'model_wrapper_cfg.type=CPUDistributedDataParallel']
-    destroy_process_group_at_exit()
     runpy.run_path(path, run_name='__main__')
+    finish_distributed()

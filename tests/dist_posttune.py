@@ -6,7 +6,7 @@ import torch
 from mmengine.config import Config
 from mmengine.dist import get_rank
 
-from lsmmocr.engine import PostTuneRunner, init_cpu_distributed
+from lsmmocr.engine import PostTuneRunner, finish_distributed, init_cpu_distributed
 from lsmmocr.hooks import AttachedNetworkHook
 
 assert init_cpu_distributed(), 'expected a torch.distributed.run CPU worker'
@@ -17,3 +17,4 @@ runner = PostTuneRunner.from_cfg(cfg)
 runner.train()
 hook = next(h for h in runner.hooks if isinstance(h, AttachedNetworkHook))
 torch.save(hook.surrogate.state_dict(), f'{sys.argv[2]}/phi_rank{get_rank()}.pth')
+finish_distributed()

@@ -1,4 +1,5 @@
-"""Distributed runs end their process group before the interpreter exits."""
+"""A finished distributed run ends its process group cleanly: pending
+asynchronous work done, the group destroyed, before the interpreter exits."""
 import subprocess
 import sys
 import textwrap
@@ -6,17 +7,19 @@ import textwrap
 from conftest import REPO
 
 CHECK = textwrap.dedent('''
-    import atexit
+    import torch
     import torch.distributed as dist
-    # Registered first, so it runs after every handler registered later.
-    atexit.register(lambda: print('group alive at exit:', dist.is_initialized()))
-    from lsmmocr.engine import init_cpu_distributed
+    from lsmmocr.engine import finish_distributed, init_cpu_distributed
     assert init_cpu_distributed()
-    dist.barrier()
+    big = torch.ones(2_000_000)
+    work = dist.all_reduce(big, async_op=True)  # never waited for
+    finish_distributed()
+    print('pending work done:', work.is_completed(), 'sum:', int(big[0]),
+          'group alive:', dist.is_initialized())
 ''')
 
 
-def test_cpu_process_group_is_destroyed_at_exit(tmp_path):
+def test_finish_distributed_waits_for_pending_work_and_destroys_the_group(tmp_path):
     script = tmp_path / 'check.py'
     script.write_text(CHECK)
     proc = subprocess.run(
@@ -24,4 +27,5 @@ def test_cpu_process_group_is_destroyed_at_exit(tmp_path):
          '--nproc_per_node=2', str(script)],
         cwd=REPO, capture_output=True, text=True, timeout=300)
     assert proc.returncode == 0, proc.stderr[-3000:]
-    assert proc.stdout.count('group alive at exit: False') == 2, proc.stdout
+    expected = 'pending work done: True sum: 2 group alive: False'
+    assert proc.stdout.count(expected) == 2, proc.stdout

@@ -1,12 +1,12 @@
 from .cpu_amp import CPUBF16OptimWrapper
-from .cpu_ddp import (CPUDistributedDataParallel, destroy_process_group_at_exit,
+from .cpu_ddp import (CPUDistributedDataParallel, finish_distributed,
                       init_cpu_distributed)
 from .post_tune_runner import PostTuneRunner, apply_post_tune
 from .stream_loop import StreamSampler, StreamTrainLoop
 
 __all__ = [
     'CPUBF16OptimWrapper', 'StreamSampler', 'StreamTrainLoop',
-    'CPUDistributedDataParallel', 'destroy_process_group_at_exit',
+    'CPUDistributedDataParallel', 'finish_distributed',
     'init_cpu_distributed', 'PostTuneRunner',
     'apply_post_tune'
 ]
