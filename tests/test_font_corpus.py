@@ -120,7 +120,8 @@ def test_render_presets_and_bad_settings_are_named():
     assert render_config(None) == render_config('plain') == RenderConfig()
     rich = render_config('rich')
     assert rich.fit_warp and rich.jpeg_prob > 0
-    assert render_config(dict(preset='rich', jpeg_prob=0.0)).curve_prob == rich.curve_prob
+    no_jpeg = render_config(dict(preset='rich', jpeg_prob=0.0))
+    assert no_jpeg.jpeg_prob == 0 and no_jpeg.curve_prob == rich.curve_prob
     with pytest.raises(ValueError, match="'glossy'"):
         render_config('glossy')
     with pytest.raises(ValueError, match='shine'):
