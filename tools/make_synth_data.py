@@ -10,6 +10,8 @@ import inspect
 import time
 
 from lsmmocr.datasets import DEFAULT_TEST_FAMILIES, make_synth_dataset
+from lsmmocr.datasets.font_registry import FONT_CORPORA
+from lsmmocr.datasets.renderer import PRESETS
 from lsmmocr.datasets.synth_sets import GENERATORS
 from lsmmocr.utils import mmocr_dict_file
 
@@ -41,10 +43,24 @@ def parse_args() -> argparse.Namespace:
     parser.add_argument('--max-len', type=int,
                         help=f'longest word (default: the generator\'s, {max_lens})')
     parser.add_argument('--seed', type=int, default=0)
+    parser.add_argument('--font-corpus', choices=FONT_CORPORA, default='bundled',
+                        help="bundled: matplotlib's 5 families (the default job's "
+                        'data); system: every installed font that renders the '
+                        'dictionary, family-disjoint splits (tools/font_corpus.py)')
+    parser.add_argument('--render', default='plain', choices=sorted(PRESETS),
+                        help='render preset of word crops (default: %(default)s)')
     parser.add_argument('--test-families', nargs='+',
                         default=list(DEFAULT_TEST_FAMILIES),
-                        help='font families held out for the test split')
-    return parser.parse_args()
+                        help='bundled corpus: font families held out for the '
+                        'test split')
+    args = parser.parse_args()
+    for split in ('train', 'val', 'test'):
+        num = getattr(args, f'num_{split}')
+        if num is not None and num < 0:
+            parser.error(f'--num-{split} must be >= 0, got {num}')
+    if args.max_len is not None and args.max_len <= 0:
+        parser.error(f'--max-len must be positive, got {args.max_len}')
+    return args
 
 
 def main() -> None:
@@ -60,6 +76,8 @@ def main() -> None:
         seed=args.seed,
         task=args.task,
         test_families=args.test_families,
+        font_corpus=args.font_corpus,
+        **({} if args.task == 'textdet' else dict(render_cfg=args.render)),
         **({} if args.max_len is None else dict(max_len=args.max_len)))
     for split, path in anns.items():
         print(f'{split}: {path}')

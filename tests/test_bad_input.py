@@ -1,0 +1,27 @@
+"""Bad input to the tools: one clear error naming what is at fault, a
+non-zero exit, and nothing written. (Each case starts a Python process that
+imports MMOCR: a few seconds each, so one case per kind of check.)"""
+import subprocess
+import sys
+
+import pytest
+from conftest import REPO
+
+CASES = [  # (tool arguments, text the error must contain)
+    (['tools/make_synth_data.py', '--num-train', '-5'], '--num-train must be >= 0, got -5'),
+    (['tools/make_synth_data.py', '--render', 'shiny'], "invalid choice: 'shiny'"),
+    (['tools/font_corpus.py', '--per-split', '0'], '--per-split must be positive'),
+    (['benchmarks/dist_exit_stress.py', '--runs', '0'], '--runs must be positive'),
+]
+
+
+@pytest.mark.parametrize('args,message', CASES, ids=[' '.join(a[1:]) for a, _ in CASES])
+def test_bad_argument_is_named_and_nothing_is_written(tmp_path, args, message):
+    out = tmp_path / 'out'
+    extra = ['--out-dir', str(out)] if 'make_synth_data' in args[0] else []
+    proc = subprocess.run([sys.executable, *args, *extra], cwd=REPO,
+                          capture_output=True, text=True, timeout=120)
+    assert proc.returncode != 0
+    assert message in proc.stderr, proc.stderr[-2000:]
+    assert 'Traceback' not in proc.stderr
+    assert not out.exists()
