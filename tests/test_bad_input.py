@@ -8,14 +8,16 @@ import pytest
 from conftest import REPO
 
 CASES = [  # (tool arguments, text the error must contain)
-    (['tools/make_synth_data.py', '--num-train', '-5'], '--num-train must be >= 0, got -5'),
+    (['tools/make_synth_data.py', '--num-train', '-5'],
+     '--num-train must be >= 0, got -5'),
     (['tools/make_synth_data.py', '--render', 'shiny'], "invalid choice: 'shiny'"),
     (['tools/font_corpus.py', '--per-split', '0'], '--per-split must be positive'),
     (['benchmarks/dist_exit_stress.py', '--runs', '0'], '--runs must be positive'),
 ]
 
 
-@pytest.mark.parametrize('args,message', CASES, ids=[' '.join(a[1:]) for a, _ in CASES])
+@pytest.mark.parametrize('args,message', CASES,
+                         ids=[' '.join(a[1:]) for a, _ in CASES])
 def test_bad_argument_is_named_and_nothing_is_written(tmp_path, args, message):
     out = tmp_path / 'out'
     extra = ['--out-dir', str(out)] if 'make_synth_data' in args[0] else []
