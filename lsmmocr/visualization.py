@@ -37,6 +37,23 @@ def read_scalars(work_dir: str) -> List[Dict]:
         return [json.loads(line) for line in f if line.strip()]
 
 
+def read_scalar_history(work_dir: str) -> List[Dict]:
+    """Every run's ``vis_data/scalars.json`` records in ``work_dir``, oldest
+    first: a run resumed N times wrote N + 1 files; a step logged again by a
+    later file (the iterations after the last checkpoint) keeps the later
+    record."""
+    import glob
+    by_step: Dict[tuple, Dict] = {}
+    for file in sorted(glob.glob(osp.join(work_dir, '*', 'vis_data',
+                                          'scalars.json'))):
+        with open(file) as f:
+            for line in f:
+                if line.strip():
+                    rec = json.loads(line)
+                    by_step[(rec['step'], tuple(sorted(rec)))] = rec
+    return sorted(by_step.values(), key=lambda r: r['step'])
+
+
 def plot_curves(runs: Dict[str, str], keys: Sequence[str], path: str) -> None:
     """One panel per scalar ``key``; one line per run (name -> work dir)."""
     fig, axes = plt.subplots(1, len(keys), figsize=(5 * len(keys), 3.6),

@@ -7,13 +7,15 @@ from mmengine.config import Config
 
 from lsmmocr.engine import StreamSampler
 from lsmmocr.engine.cpu_amp import bf16_supported
+from lsmmocr.visualization import read_scalar_history
 
 FONTS_CRNN = str(CONFIGS / 'textrecog/crnn/crnn_mini-vgg_fonts.py')
 TINY = ['train_dataloader.batch_size=2', 'train_dataloader.num_workers=0',
         'train_dataloader.persistent_workers=False',
         'train_cfg.val_interval=1000', 'val_cfg=None', 'val_dataloader=None',
         'val_evaluator=None', 'default_hooks.checkpoint.interval=2',
-        'default_hooks.checkpoint.save_best=None', 'randomness.seed=0']
+        'default_hooks.checkpoint.save_best=None', 'randomness.seed=0',
+        'default_hooks.logger.interval=1']
 
 
 def test_stream_sampler_shards_and_starts_where_told():
@@ -64,6 +66,11 @@ def test_resume_renders_no_trained_sample_and_equals_straight(tmp_path):
     b = torch.load(resumed / 'iter_4.pth', weights_only=False)
     assert_same_state(a['state_dict'], b['state_dict'])
     assert sorted(map(int, log.read_text().split())) == [4, 5, 6, 7]
+    # The resumed run's two log segments read as one history, as straight.
+    losses = [[(r['step'], r['loss']) for r in read_scalar_history(str(w))
+               if 'loss' in r] for w in (straight, resumed)]
+    assert [step for step, _ in losses[1]] == [1, 2, 3, 4]
+    assert losses[0] == losses[1]
 
 
 @pytest.mark.skipif(not bf16_supported(), reason='no bfloat16 instructions')
