@@ -1,7 +1,9 @@
 """Run MMOCR's own command-line tools with lsmmocr's components registered."""
+import functools
 import os.path as osp
 import runpy
 import sys
+from typing import Callable
 
 import mmocr
 
@@ -33,3 +35,20 @@ def run_mmocr_tool(name: str) -> None:
                      'model_wrapper_cfg.type=CPUDistributedDataParallel']
     runpy.run_path(path, run_name='__main__')
     finish_distributed()
+
+
+def user_errors_exit(main: Callable[[], None]) -> Callable[[], None]:
+    """Run a tool's ``main``; a bad input it reports (a missing file, a
+    value or key at fault: ``FileNotFoundError``, ``ValueError``,
+    ``KeyError``) ends the process with ``<tool>: error: <message>`` and
+    exit status 2, as argparse does, instead of a traceback."""
+
+    @functools.wraps(main)
+    def run() -> None:
+        try:
+            main()
+        except (FileNotFoundError, ValueError, KeyError) as e:
+            message = e.args[0] if isinstance(e, KeyError) and e.args else e
+            sys.exit(f'{osp.basename(sys.argv[0])}: error: {message}')
+
+    return run

@@ -5,7 +5,10 @@ import subprocess
 import sys
 
 import pytest
-from conftest import REPO
+from conftest import CONFIGS, REPO
+
+LSED = str(CONFIGS / 'textrecog/crnn/crnn_mini-vgg_lsed_synth.py')
+SHIPPED = sorted((REPO / 'artifacts').glob('*/*.pth'))  # baseline, surrogate
 
 CASES = [  # (tool arguments, text the error must contain)
     (['tools/make_synth_data.py', '--num-train', '-5'],
@@ -13,6 +16,10 @@ CASES = [  # (tool arguments, text the error must contain)
     (['tools/make_synth_data.py', '--render', 'shiny'], "invalid choice: 'shiny'"),
     (['tools/font_corpus.py', '--per-split', '0'], '--per-split must be positive'),
     (['benchmarks/dist_exit_stress.py', '--runs', '0'], '--runs must be positive'),
+    (['tools/eval_surrogate.py', LSED, '{tmp}/truncated.pth'],
+     'truncated.pth is not a readable PyTorch checkpoint'),
+    (['tools/eval_surrogate.py', LSED, str(SHIPPED[0])],
+     f'{SHIPPED[0]} is not a surrogate checkpoint'),
 ]
 
 
@@ -20,7 +27,11 @@ CASES = [  # (tool arguments, text the error must contain)
                          ids=[' '.join(a[1:]) for a, _ in CASES])
 def test_bad_argument_is_named_and_nothing_is_written(tmp_path, args, message):
     out = tmp_path / 'out'
-    extra = ['--out-dir', str(out)] if 'make_synth_data' in args[0] else []
+    # The shipped surrogate, cut short.
+    (tmp_path / 'truncated.pth').write_bytes(SHIPPED[1].read_bytes()[:100_000])
+    args = [a.replace('{tmp}', str(tmp_path)) for a in args]
+    extra = ['--out-dir', str(out)] if 'make_synth_data' in args[0] or (
+        'eval_surrogate' in args[0]) else []
     proc = subprocess.run([sys.executable, *args, *extra], cwd=REPO,
                           capture_output=True, text=True, timeout=120)
     assert proc.returncode != 0

@@ -12,6 +12,7 @@ import os.path as osp
 from mmengine.config import DictAction
 
 import lsmmocr  # noqa: F401  (registration)
+from lsmmocr.cli import user_errors_exit
 from lsmmocr.surrogates import load_surrogate
 from lsmmocr.surrogates.pretrain import fidelity, surrogate_task
 from lsmmocr.utils import load_config
@@ -56,4 +57,4 @@ def main() -> None:
 
 
 if __name__ == '__main__':
-    main()
+    user_errors_exit(main)()

@@ -16,6 +16,7 @@ import time
 from mmengine.config import DictAction
 
 import lsmmocr  # noqa: F401  (registration)
+from lsmmocr.cli import user_errors_exit
 from lsmmocr.surrogates.pretrain import fidelity, pretrain_surrogate, surrogate_task
 from lsmmocr.utils import load_config
 
@@ -59,4 +60,4 @@ def main() -> None:
 
 
 if __name__ == '__main__':
-    main()
+    user_errors_exit(main)()

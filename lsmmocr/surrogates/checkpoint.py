@@ -61,10 +61,22 @@ def load_surrogate_file(path: str, space: MetricSpace,
     """Read a surrogate checkpoint written by ``tools/train_surrogate.py``
     (or the h_Φ entry of a post-tuning checkpoint, :data:`CHECKPOINT_KEYS`) and check
     it fits ``space`` (see :func:`check_compatible`)."""
-    state = torch.load(path, map_location='cpu', weights_only=False)
+    try:
+        state = torch.load(path, map_location='cpu', weights_only=False)
+    except FileNotFoundError:
+        raise FileNotFoundError(f'surrogate checkpoint not found: {path}') from None
+    except (RuntimeError, EOFError, OSError) as e:  # truncated, not torch's
+        raise ValueError(f'{path} is not a readable PyTorch checkpoint '
+                         f'(truncated or another format): {e}') from None
+    if not isinstance(state, dict):
+        raise ValueError(f'{path} holds a {type(state).__name__}, not a '
+                         'surrogate checkpoint')
     state = next((state[k] for k in CHECKPOINT_KEYS if k in state), state)
-    if 'state_dict' not in state:
-        raise ValueError(f'{path} is not a surrogate checkpoint')
+    if 'surrogate' not in state.get('meta', {}) or 'state_dict' not in state:
+        raise ValueError(
+            f'{path} is not a surrogate checkpoint (no h_Φ architecture in '
+            f'its meta; top-level keys: {sorted(state)[:6]}): a recognizer '
+            'checkpoint without a post-tuning hook?')
     check_compatible(state, space, path, check_targets)
     return state
 
