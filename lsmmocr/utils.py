@@ -1,4 +1,5 @@
 """Small helpers shared by tools and components."""
+import os
 import os.path as osp
 from typing import Optional, Sequence, Tuple, Union
 
@@ -6,6 +7,13 @@ import mmocr
 import torch
 from mmengine.config import Config
 from mmengine.model import is_model_wrapper
+
+
+def cache_root() -> str:
+    """``$LSMMOCR_CACHE``, else ``${XDG_CACHE_HOME:-~/.cache}/lsmmocr``."""
+    default = osp.join(os.environ.get('XDG_CACHE_HOME') or
+                       osp.expanduser('~/.cache'), 'lsmmocr')
+    return os.environ.get('LSMMOCR_CACHE') or default
 
 
 def mmocr_dict_file(name_or_path: str) -> str:

@@ -26,6 +26,7 @@ from fontTools.agl import toUnicode
 from fontTools.ttLib import TTFont
 from PIL import ImageFont
 
+from ..utils import cache_root
 from .fonts import font_dir, font_files, split_families
 
 SYSTEM_FONT_DIRS = ('/usr/share/fonts', '/usr/local/share/fonts',
@@ -143,10 +144,7 @@ def _cache_file(paths: Sequence[str], charset: str) -> Path:
     stats = [(p, os.stat(p).st_size, os.stat(p).st_mtime_ns) for p in paths]
     digest = hashlib.sha1(
         json.dumps([SCAN_VERSION, charset, stats]).encode()).hexdigest()[:16]
-    root = os.environ.get('LSMMOCR_CACHE') or osp.join(
-        os.environ.get('XDG_CACHE_HOME') or osp.expanduser('~/.cache'),
-        'lsmmocr')
-    return Path(root) / 'fonts' / f'scan-{digest}.json'
+    return Path(cache_root()) / 'fonts' / f'scan-{digest}.json'
 
 
 def cached_scan(paths: Sequence[str], charset: str

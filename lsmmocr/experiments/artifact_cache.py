@@ -24,17 +24,12 @@ from typing import Callable, Dict, Optional
 
 import torch
 
+from ..utils import cache_root
+
 SHIPPED_ROOT = osp.join(
     osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__)))), 'artifacts')
 # What a shipped checkpoint keeps: what loading it (not resuming) reads.
 SHIPPED_ENTRIES = ('meta', 'state_dict')
-
-
-def cache_root() -> str:
-    """``$LSMMOCR_CACHE``, else ``${XDG_CACHE_HOME:-~/.cache}/lsmmocr``."""
-    default = osp.join(os.environ.get('XDG_CACHE_HOME') or
-                       osp.expanduser('~/.cache'), 'lsmmocr')
-    return os.environ.get('LSMMOCR_CACHE') or default
 
 
 def _sha256_files(paths) -> str:

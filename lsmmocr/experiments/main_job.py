@@ -16,6 +16,7 @@ import re
 import subprocess
 import sys
 import time
+from contextlib import redirect_stderr, redirect_stdout
 from dataclasses import asdict, dataclass, field, replace
 from typing import Dict, List, Optional, Tuple
 
@@ -238,15 +239,28 @@ def _run_training(cfg: str, work_dir: str, run: dict, label: str) -> str:
         return f.read().strip()
 
 
-def evaluate(job: JobConfig, checkpoint: str, work_dir: str) -> Dict[str, float]:
-    """Edit-distance metrics of ``checkpoint`` on the test split."""
+def evaluate(job: JobConfig, checkpoint: str, work_dir: str,
+             label: str = 'test') -> Dict[str, float]:
+    """Edit-distance metrics of ``checkpoint`` on the test split. MMEngine's
+    output (environment, config, hooks) goes to ``<work_dir>/stdout.log``;
+    the console gets one line."""
     cfg = Config.fromfile(osp.join(REPO, MODELS[job.model][0]))
     cfg.test_evaluator = dict(
         type='MultiDatasetsEvaluator', dataset_prefixes=['Synth'],
         metrics=[dict(type='EditDistanceMetric')])
     cfg.update(work_dir=work_dir, load_from=checkpoint)
-    metrics = Runner.from_cfg(cfg).test()
-    return {k: metrics[f'Synth/recog/{k}'] for k in METRICS}
+    os.makedirs(work_dir, exist_ok=True)
+    with open(osp.join(work_dir, 'stdout.log'), 'w') as log, \
+            redirect_stdout(log), redirect_stderr(log):
+        runner = Runner.from_cfg(cfg)  # its console handler writes to `log`
+        metrics = runner.test()
+        for handler in list(runner.logger.handlers):
+            if getattr(handler, 'stream', None) is log:
+                runner.logger.removeHandler(handler)
+    metrics = {k: metrics[f'Synth/recog/{k}'] for k in METRICS}
+    print(f'{label}: ' + ', '.join(f'{k} {v:.4g}' for k, v in metrics.items()),
+          flush=True)
+    return metrics
 
 
 def common_options(job: JobConfig, seed: int, iters: int) -> List[str]:
@@ -420,7 +434,8 @@ def run_seed(job: JobConfig, seed: int, baseline: str,
                 ['loss', 'lsed_approx_error', 'lsed_exploit_rate',
                  'energy_inverse_gain'],
                 osp.join(root, 'curves.png'))
-    results = {name: evaluate(job, ckpt, osp.join(root, f'eval_{name}'))
+    results = {name: evaluate(job, ckpt, osp.join(root, f'eval_{name}'),
+                              f'seed {seed} {name} test')
                for name, ckpt in ckpts.items()}
     with open(osp.join(root, 'results.json'), 'w') as f:
         json.dump(results, f, indent=2)
