@@ -41,15 +41,23 @@ def read_scalar_history(work_dir: str) -> List[Dict]:
     """Every run's ``vis_data/scalars.json`` records in ``work_dir``, oldest
     first: a run resumed N times wrote N + 1 files; a step logged again by a
     later file (the iterations after the last checkpoint) keeps the later
-    record."""
+    record. Validation records take the iteration they followed."""
     import glob
     by_step: Dict[tuple, Dict] = {}
     for file in sorted(glob.glob(osp.join(work_dir, '*', 'vis_data',
                                           'scalars.json'))):
+        last_train = 0
         with open(file) as f:
             for line in f:
                 if line.strip():
                     rec = json.loads(line)
+                    if 'lr' in rec:
+                        last_train = rec['step']
+                    elif rec['step'] < last_train:
+                        # Validation logged by epoch (MMEngine's default
+                        # ``log_metric_by_epoch``) in an iteration-based
+                        # run: its step is the epoch, 0; use the iteration.
+                        rec['step'] = last_train
                     by_step[(rec['step'], tuple(sorted(rec)))] = rec
     return sorted(by_step.values(), key=lambda r: r['step'])
 

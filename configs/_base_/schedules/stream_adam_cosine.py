@@ -20,7 +20,8 @@ stream_train_cfg = dict(
     val_interval=1000)
 stream_log_processor = dict(by_epoch=False)
 stream_default_hooks = dict(
-    logger=dict(type='LoggerHook', interval=50),
+    # validation metrics logged at the iteration (not epoch 0) of the run
+    logger=dict(type='LoggerHook', interval=50, log_metric_by_epoch=False),
     checkpoint=dict(
         by_epoch=False,
         interval=500,
