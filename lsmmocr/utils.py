@@ -16,6 +16,22 @@ def cache_root() -> str:
     return os.environ.get('LSMMOCR_CACHE') or default
 
 
+def read_checkpoint(path: str, kind: str = 'checkpoint') -> dict:
+    """``torch.load`` of a local checkpoint (a dict) on the CPU; a missing,
+    truncated or foreign file is named in one error (``kind`` says what was
+    expected, e.g. ``'surrogate checkpoint'``)."""
+    try:
+        state = torch.load(path, map_location='cpu', weights_only=False)
+    except FileNotFoundError:
+        raise FileNotFoundError(f'{kind} not found: {path}') from None
+    except (RuntimeError, EOFError, OSError) as e:  # truncated, not torch's
+        raise ValueError(f'{path} is not a readable PyTorch checkpoint '
+                         f'(truncated or another format): {e}') from None
+    if not isinstance(state, dict):
+        raise ValueError(f'{path} holds a {type(state).__name__}, not a {kind}')
+    return state
+
+
 def mmocr_dict_file(name_or_path: str) -> str:
     """Resolve a dictionary: an existing path, or a name MMOCR ships in ``dicts/``."""
     if osp.isfile(name_or_path):

@@ -24,7 +24,7 @@ from typing import Callable, Dict, Optional
 
 import torch
 
-from ..utils import cache_root
+from ..utils import cache_root, read_checkpoint
 
 SHIPPED_ROOT = osp.join(
     osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__)))), 'artifacts')
@@ -138,7 +138,7 @@ class ArtifactCache:
         """Write ``path``'s weights (:data:`SHIPPED_ENTRIES`) as the shipped
         artifact of ``parts`` and record it, with ``provenance``, in the
         manifest."""
-        state = torch.load(path, map_location='cpu', weights_only=False)
+        state = read_checkpoint(path)
         missing = [k for k in SHIPPED_ENTRIES if k not in state]
         if missing:
             raise ValueError(f'{path} has no {missing}: not a checkpoint')

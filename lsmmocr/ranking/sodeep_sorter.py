@@ -13,6 +13,7 @@ from mmengine.utils import ProgressBar
 from mmocr.registry import MODELS
 
 from ..surrogates.edit_distance_embedding import ResidualConv1d
+from ..utils import read_checkpoint
 from .sorter_data import DISTRIBUTIONS, exact_ranks, sample_scores
 
 ARCHS = ('bilstm', 'conv')
@@ -155,7 +156,7 @@ def load_sorter(path: str, seq_len: Optional[int] = None,
     if not osp.isfile(path):
         raise FileNotFoundError(f'no sorter checkpoint at {path}: make one '
                                 'with tools/train_sorter.py')
-    state = torch.load(path, map_location='cpu', weights_only=False)
+    state = read_checkpoint(path, 'sorter checkpoint')
     if 'sorter' not in state.get('meta', {}):
         raise ValueError(f'{path} is not a sorter checkpoint')
     cfg = state['meta']['sorter']

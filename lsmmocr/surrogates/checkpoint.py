@@ -2,10 +2,10 @@
 import inspect
 from typing import Optional
 
-import torch
 import torch.nn as nn
 from mmocr.registry import MODELS
 
+from ..utils import read_checkpoint
 from .surrogate_task import MetricSpace
 
 # Where post-tuning checkpoints keep h_Φ (LS-ED, LS-IoU) or E_ψ (dynamic loss).
@@ -61,16 +61,7 @@ def load_surrogate_file(path: str, space: MetricSpace,
     """Read a surrogate checkpoint written by ``tools/train_surrogate.py``
     (or the h_Φ entry of a post-tuning checkpoint, :data:`CHECKPOINT_KEYS`) and check
     it fits ``space`` (see :func:`check_compatible`)."""
-    try:
-        state = torch.load(path, map_location='cpu', weights_only=False)
-    except FileNotFoundError:
-        raise FileNotFoundError(f'surrogate checkpoint not found: {path}') from None
-    except (RuntimeError, EOFError, OSError) as e:  # truncated, not torch's
-        raise ValueError(f'{path} is not a readable PyTorch checkpoint '
-                         f'(truncated or another format): {e}') from None
-    if not isinstance(state, dict):
-        raise ValueError(f'{path} holds a {type(state).__name__}, not a '
-                         'surrogate checkpoint')
+    state = read_checkpoint(path, 'surrogate checkpoint')
     state = next((state[k] for k in CHECKPOINT_KEYS if k in state), state)
     if 'surrogate' not in state.get('meta', {}) or 'state_dict' not in state:
         raise ValueError(
