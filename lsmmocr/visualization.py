@@ -26,15 +26,22 @@ def scatter_e_hat(e: np.ndarray, e_hat: np.ndarray, path: str,
     plt.close(fig)
 
 
+def _scalar_files(work_dir: str) -> List[str]:
+    """Each run's ``vis_data/scalars.json`` in ``work_dir``, oldest first."""
+    import glob
+    return sorted(glob.glob(osp.join(work_dir, '*', 'vis_data',
+                                     'scalars.json')))
+
+
+def _records(file: str) -> List[Dict]:
+    with open(file) as f:
+        return [json.loads(line) for line in f if line.strip()]
+
+
 def read_scalars(work_dir: str) -> List[Dict]:
     """MMEngine's ``vis_data/scalars.json`` records of the newest run."""
-    import glob
-    files = sorted(glob.glob(osp.join(work_dir, '*', 'vis_data',
-                                      'scalars.json')))
-    if not files:
-        return []
-    with open(files[-1]) as f:
-        return [json.loads(line) for line in f if line.strip()]
+    files = _scalar_files(work_dir)
+    return _records(files[-1]) if files else []
 
 
 def read_scalar_history(work_dir: str) -> List[Dict]:
@@ -42,23 +49,18 @@ def read_scalar_history(work_dir: str) -> List[Dict]:
     first: a run resumed N times wrote N + 1 files; a step logged again by a
     later file (the iterations after the last checkpoint) keeps the later
     record. Validation records take the iteration they followed."""
-    import glob
     by_step: Dict[tuple, Dict] = {}
-    for file in sorted(glob.glob(osp.join(work_dir, '*', 'vis_data',
-                                          'scalars.json'))):
+    for file in _scalar_files(work_dir):
         last_train = 0
-        with open(file) as f:
-            for line in f:
-                if line.strip():
-                    rec = json.loads(line)
-                    if 'lr' in rec:
-                        last_train = rec['step']
-                    elif rec['step'] < last_train:
-                        # Validation logged by epoch (MMEngine's default
-                        # ``log_metric_by_epoch``) in an iteration-based
-                        # run: its step is the epoch, 0; use the iteration.
-                        rec['step'] = last_train
-                    by_step[(rec['step'], tuple(sorted(rec)))] = rec
+        for rec in _records(file):
+            if 'lr' in rec:
+                last_train = rec['step']
+            elif rec['step'] < last_train:
+                # Validation logged by epoch (MMEngine's default
+                # ``log_metric_by_epoch``) in an iteration-based run: its
+                # step is the epoch, 0; use the iteration.
+                rec['step'] = last_train
+            by_step[(rec['step'], tuple(sorted(rec)))] = rec
     return sorted(by_step.values(), key=lambda r: r['step'])
 
 

@@ -6,6 +6,7 @@ The fonts are Debian's packages of tools/font_packages.txt (installed by
 `make setup`) plus matplotlib's bundled ones; see lsmmocr.datasets.font_registry.
 """
 import argparse
+import os
 import os.path as osp
 from collections import Counter
 
@@ -48,7 +49,6 @@ def specimen(gen: SynthTextGenerator, per_split: int, path: str) -> None:
                           for i in range(0, len(crops), 6)])
         rows.append(np.hstack([label, grid]))
     if osp.dirname(path):
-        import os
         os.makedirs(osp.dirname(path), exist_ok=True)
     cv2.imwrite(path, np.vstack(rows))
 

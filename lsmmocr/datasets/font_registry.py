@@ -79,17 +79,27 @@ def family_name(font: TTFont) -> str:
     return name.getDebugName(16) or name.getDebugName(1) or ''
 
 
+def _open_font(path: str) -> Tuple[Dict[int, str], str, ImageFont.FreeTypeFont]:
+    """The character map, family name and a renderer of the font file."""
+    with TTFont(path, lazy=True, fontNumber=0) as font:
+        cmap, family = font.getBestCmap() or {}, family_name(font)
+    return cmap, family, ImageFont.truetype(path, 24)
+
+
 def unusable_reason(path: str, charset: str) -> Optional[str]:
     """Why the font at ``path`` cannot render every character of
     ``charset`` (no glyph in its character map, a glyph named as another
     character, as symbol fonts map letters to symbols, or a glyph without
     ink), or None if it can. Case is ignored: an all-caps font reads."""
     try:
-        with TTFont(path, lazy=True, fontNumber=0) as font:
-            cmap = font.getBestCmap() or {}
-        pil_font = ImageFont.truetype(path, 24)
+        cmap, _, pil_font = _open_font(path)
     except Exception as e:  # noqa: BLE001  (any defect of a foreign file)
         return f'unreadable font file: {e!r}'
+    return _coverage_gap(cmap, pil_font, charset)
+
+
+def _coverage_gap(cmap: Dict[int, str], pil_font: ImageFont.FreeTypeFont,
+                  charset: str) -> Optional[str]:
     ink = [c for c in charset if not c.isspace()]
     missing = [c for c in ink if ord(c) not in cmap]
     if missing:
@@ -125,12 +135,15 @@ def scan_fonts(paths: Sequence[str], charset: str
     """
     fonts, dropped, seen = [], {}, set()
     for path in paths:
-        reason = unusable_reason(path, charset)
+        try:
+            cmap, family, pil_font = _open_font(path)
+        except Exception as e:  # noqa: BLE001  (any defect of a foreign file)
+            dropped[path] = f'unreadable font file: {e!r}'
+            continue
+        reason = _coverage_gap(cmap, pil_font, charset)
         if reason:
             dropped[path] = reason
             continue
-        with TTFont(path, lazy=True, fontNumber=0) as font:
-            family = family_name(font)
         key = (family, osp.basename(path).lower())
         if not family or key in seen:
             dropped[path] = 'no family name' if not family else 'duplicate'

@@ -250,8 +250,9 @@ def text_mask(text: str, font: ImageFont.FreeTypeFont,
         return np.asarray(mask, np.float32) / 255.
     starts = np.concatenate([[0.0], np.cumsum(
         [font.getlength(c) + spacing for c in text[:-1]])])
-    ink_left = min(x + font.getbbox(c)[0] for x, c in zip(starts, text))
-    ink_right = max(x + font.getbbox(c)[2] for x, c in zip(starts, text))
+    boxes = [font.getbbox(c) for c in text]
+    ink_left = min(x + box[0] for x, box in zip(starts, boxes))
+    ink_right = max(x + box[2] for x, box in zip(starts, boxes))
     width = int(np.ceil(ink_right - ink_left)) + 2 * mx
     mask = Image.new('L', (max(width, 1), bottom - top + 2 * my), 0)
     draw = ImageDraw.Draw(mask)
