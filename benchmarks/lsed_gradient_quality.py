@@ -86,7 +86,7 @@ def parse_args() -> argparse.Namespace:
 def attached(lsed, surrogate):
     """``lsed`` computed with ``surrogate`` (attached when called)."""
     def loss(logits, samples):
-        lsed.attach_surrogate(surrogate)
+        lsed.attach(surrogate)
         return lsed(logits, samples)
     return loss
 
@@ -160,7 +160,7 @@ def main() -> None:
     results = {}
     for path in args.surrogates:
         lsed = inst['losses']['lsed']
-        lsed.attach_surrogate(
+        lsed.attach(
             load_surrogate(path, lsed.layout, check_targets=True).eval())
         t0 = time.time()
         res = gradient_quality(inst['outputs'], inst['losses'], args.step_sizes)

@@ -60,9 +60,9 @@ def arm_options(args, seed: int, arm: str) -> List[str]:
             f'post_tune.overrides.default_hooks.checkpoint.interval={args.iters}',
             f'default_hooks.logger.interval={max(1, args.iters // 30)}']
     if arm == 'control':  # the detector's own loss, nothing wrapped
-        return opts + ['post_tune.module_loss=None', 'post_tune.surrogate_trainer=None']
+        return opts + ['post_tune.module_loss=None', 'post_tune.trainer=None']
     surrogate = osp.abspath(args.surrogate)
-    return opts + [f'post_tune.surrogate_trainer.pretrained={surrogate}']
+    return opts + [f'post_tune.trainer.pretrained={surrogate}']
 
 
 def evaluate(checkpoint: str, work_dir: str) -> Dict[str, float]:

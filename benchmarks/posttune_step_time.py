@@ -18,8 +18,7 @@ from mmengine.config import Config
 import lsmmocr  # noqa: F401
 from lsmmocr.datasets import make_synth_dataset
 from lsmmocr.engine import PostTuneRunner
-from lsmmocr.hooks import SurrogateTrainerHook
-from lsmmocr.hooks.surrogate_trainer_hook import MONITOR_INTERVAL
+from lsmmocr.hooks import LearnedSurrogateHook
 from lsmmocr.utils import mmocr_dict_file, train_on_synth_split
 
 REPO = osp.dirname(osp.dirname(osp.abspath(__file__)))
@@ -31,6 +30,9 @@ MODELS = dict(
 
 
 ARMS = ('proxy', 'lsed', 'monitored')
+# The LS-ED base config's exploitation-monitor interval (its default).
+MONITOR_INTERVAL = Config.fromfile(osp.join(
+    REPO, 'configs/_base_/lsed_posttune.py')).post_tune.trainer.monitor_interval
 
 
 def build(cfg_path: str, data_root: str, work_dir: str, batch_size: int,
@@ -43,14 +45,14 @@ def build(cfg_path: str, data_root: str, work_dir: str, batch_size: int,
     cfg.update(work_dir=work_dir, load_from=None)
     if arm == 'proxy':
         cfg.merge_from_dict({'post_tune.module_loss': None,
-                             'post_tune.surrogate_trainer': None})
+                             'post_tune.trainer': None})
     else:
-        cfg.merge_from_dict({'post_tune.surrogate_trainer.monitor_interval':
+        cfg.merge_from_dict({'post_tune.trainer.monitor_interval':
                              int(arm == 'monitored')})
     runner = PostTuneRunner.from_cfg(cfg)
     runner.optim_wrapper = runner.build_optim_wrapper(runner.optim_wrapper)
     runner.call_hook('before_run')
-    hooks = [h for h in runner.hooks if isinstance(h, SurrogateTrainerHook)]
+    hooks = [h for h in runner.hooks if isinstance(h, LearnedSurrogateHook)]
     return runner, hooks
 
 

@@ -18,7 +18,8 @@ import torch
 from mmengine.config import Config
 
 import lsmmocr  # noqa: F401
-from lsmmocr.surrogates.pretrain import fidelity, pretrain_surrogate, surrogate_task
+from lsmmocr.engine import config_task
+from lsmmocr.surrogates.pretrain import fidelity, pretrain_surrogate
 
 ARCHS = {
     'EditDistanceEmbedding': {
@@ -48,7 +49,7 @@ def main() -> None:
     parser.add_argument('--untrained', action='store_true',
                         help='add the untrained row of the config\'s h_Φ')
     args = parser.parse_args()
-    task = surrogate_task(Config.fromfile(args.config))
+    task = config_task(Config.fromfile(args.config))
     archs = ARCHS[task.surrogate['type']]
     rows = [(name, archs[name], args.iters) for name in args.archs or archs]
     if args.untrained:

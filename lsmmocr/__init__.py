@@ -11,7 +11,7 @@ compat.apply()
 
 # Registration side effects, after the compat fixes.
 from . import (datasets, energy, engine, hooks, losses, metrics, ranking,  # noqa: E402,F401,I001
-               surrogates, textdet)
+               registry, surrogates, textdet)
 from .version import __version__  # noqa: E402
 
 __all__ = ['__version__']

@@ -1,9 +1,11 @@
-"""Run MMOCR's own command-line tools with lsmmocr's components registered."""
+"""Run MMOCR's own command-line tools with lsmmocr's components registered:
+``lsmmocr train CONFIG ...`` (also ``python -m lsmmocr``), the same as
+``tools/train.py`` in a checkout."""
 import functools
 import os.path as osp
 import runpy
 import sys
-from typing import Callable
+from typing import Callable, List, Optional
 
 import mmocr
 
@@ -35,6 +37,21 @@ def run_mmocr_tool(name: str) -> None:
                      'model_wrapper_cfg.type=CPUDistributedDataParallel']
     runpy.run_path(path, run_name='__main__')
     finish_distributed()
+
+
+TOOLS = {'train': 'train.py', 'test': 'test.py'}
+
+
+def main(argv: Optional[List[str]] = None) -> None:
+    """``lsmmocr {train,test} ARGS``: MMOCR's tool of that name (``ARGS`` as
+    it takes them; ``lsmmocr train --help``)."""
+    argv = sys.argv[1:] if argv is None else argv
+    if not argv or argv[0] not in TOOLS:
+        sys.exit(f'usage: lsmmocr {{{",".join(TOOLS)}}} ARGS  (MMOCR\'s '
+                 'tools/train.py and tools/test.py with lsmmocr registered; '
+                 'lsmmocr train --help)')
+    sys.argv = [argv[0], *argv[1:]]
+    run_mmocr_tool(TOOLS[argv[0]])
 
 
 def user_errors_exit(main: Callable[[], None]) -> Callable[[], None]:

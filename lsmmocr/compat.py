@@ -15,12 +15,21 @@ chose to load. Remove this module once an MMEngine release includes the fix.
 albumentations (used by MMOCR's ABINet pipeline through ``mmdet.Albu``) checks
 PyPI for a newer release whenever it is imported; :func:`apply` turns that
 network call off (``NO_ALBUMENTATIONS_UPDATE=1``) unless the user set it.
+
+MMEngine's ``package::path`` config inheritance knows only OpenMMLab's own
+packages (``MODULE2PACKAGE``) and finds a package through its distribution's
+location, which is wrong for an editable install (the files stay in the
+checkout). :func:`apply` adds ``lsmmocr`` and locates it by its import, so
+``_base_ = ['lsmmocr::_base_/lsed_posttune.py']`` reaches the configs shipped
+in ``lsmmocr/.mim/configs`` from any directory, installed or editable.
 """
 import os
 import os.path as osp
 from typing import Optional, Union
 
+import mmengine.config.config as mmengine_config
 import torch
+from mmengine.config.utils import MODULE2PACKAGE
 from mmengine.runner.checkpoint import CheckpointLoader
 
 MapLocation = Optional[Union[str, torch.device]]
@@ -37,8 +46,18 @@ def load_local_checkpoint(filename: str, map_location: MapLocation = None) -> di
     return torch.load(filename, map_location=map_location, weights_only=False)
 
 
+def _installed_path(package: str, _original=mmengine_config.get_installed_path
+                    ) -> str:
+    """MMEngine's ``get_installed_path``, lsmmocr found by its import."""
+    if package == 'lsmmocr':
+        return osp.dirname(osp.abspath(__file__))
+    return _original(package)
+
+
 def apply() -> None:
     """Apply every compatibility fix (idempotent)."""
     os.environ.setdefault('NO_ALBUMENTATIONS_UPDATE', '1')
+    MODULE2PACKAGE.setdefault('lsmmocr', 'lsmmocr')
+    mmengine_config.get_installed_path = _installed_path
     CheckpointLoader.register_scheme(
         prefixes='', loader=load_local_checkpoint, force=True)

@@ -1,7 +1,8 @@
 """Small helpers shared by tools and components."""
 import os
 import os.path as osp
-from typing import Optional, Sequence, Tuple, Union
+from contextlib import contextmanager
+from typing import Iterator, List, Optional, Sequence, Tuple, Type, Union
 
 import mmocr
 import torch
@@ -14,6 +15,13 @@ def cache_root() -> str:
     default = osp.join(os.environ.get('XDG_CACHE_HOME') or
                        osp.expanduser('~/.cache'), 'lsmmocr')
     return os.environ.get('LSMMOCR_CACHE') or default
+
+
+def package_data(*parts: str) -> str:
+    """A path in the package's data, ``lsmmocr/.mim`` (``configs/``, the
+    shipped ``artifacts/``): links to the top-level folders in a checkout,
+    copies in an installed package, as OpenMMLab packages ship theirs."""
+    return osp.join(osp.dirname(osp.abspath(__file__)), '.mim', *parts)
 
 
 def read_checkpoint(path: str, kind: str = 'checkpoint') -> dict:
@@ -47,6 +55,42 @@ def mmocr_dict_file(name_or_path: str) -> str:
 def unwrap_model(model: torch.nn.Module) -> torch.nn.Module:
     """The model inside a (DDP) wrapper, or ``model`` itself."""
     return model.module if is_model_wrapper(model) else model
+
+
+def modules_of(model: torch.nn.Module, cls: Type) -> List[torch.nn.Module]:
+    """Every submodule of ``model`` (unwrapped) that is a ``cls``."""
+    return [m for m in unwrap_model(model).modules() if isinstance(m, cls)]
+
+
+@contextmanager
+def frozen(module: torch.nn.Module) -> Iterator[None]:
+    """Build graphs through ``module`` without making its parameters leaves
+    that receive gradients."""
+    flags = [p.requires_grad for p in module.parameters()]
+    for p in module.parameters():
+        p.requires_grad_(False)
+    try:
+        yield
+    finally:
+        for p, flag in zip(module.parameters(), flags):
+            p.requires_grad_(flag)
+
+
+@contextmanager
+def side_effect_free(model: torch.nn.Module) -> Iterator[None]:
+    """Forward passes inside leave no trace on training: torch's random state
+    and the model's buffers (BatchNorm statistics) are restored."""
+    buffers = {k: v.clone() for k, v in model.named_buffers()}
+    with torch.random.fork_rng(devices=[]):
+        yield
+    for k, v in model.named_buffers():
+        v.copy_(buffers[k])
+
+
+def objective(losses: dict) -> torch.Tensor:
+    """What MMEngine optimises of a loss dict: the sum of the means of its
+    terms whose keys hold ``loss`` (MMOCR's CE loss is per element)."""
+    return sum(v.mean() for k, v in losses.items() if 'loss' in k)
 
 
 def recognizer_outputs(model: torch.nn.Module, batch: dict) -> Tuple[

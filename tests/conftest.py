@@ -140,5 +140,5 @@ def post_tune_final(config: str, synth_root: Path, work_dir: Path, **options):
     runner = PostTuneRunner.from_cfg(cfg)
     runner.train()
     hooks = [h for h in runner.hooks if isinstance(h, AttachedNetworkHook)]
-    phi = hooks[0].surrogate.state_dict() if hooks else None
+    phi = hooks[0].network.state_dict() if hooks else None
     return runner.model.state_dict(), phi, runner.message_hub

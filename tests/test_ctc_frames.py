@@ -4,9 +4,9 @@ import torch
 from conftest import CONFIGS
 from mmengine.config import Config
 
+from lsmmocr.engine import config_task
 from lsmmocr.surrogates.checkpoint import (build_surrogate, load_surrogate_file,
                                            surrogate_state)
-from lsmmocr.surrogates.edit_distance_task import surrogate_spec
 
 POSTTUNE = CONFIGS / '_base_/lsed_posttune.py'
 CRNN_SYNTH = CONFIGS / 'textrecog/crnn/crnn_mini-vgg_lsed_synth.py'
@@ -22,13 +22,13 @@ def posttune_config(tmp_path, base: str, extra: str = '') -> Config:
 @pytest.mark.parametrize('name,frames', [('svtr-tiny', 25), ('svtr-base', 40)])
 def test_svtr_configs_need_no_frame_count(tmp_path, name, frames):
     cfg = posttune_config(tmp_path, f'mmocr::textrecog/svtr/{name}_20e_st_mj.py')
-    assert surrogate_spec(cfg).layout.seq_len == frames
+    assert config_task(cfg).layout.seq_len == frames
 
 
 def test_a_surrogate_made_for_another_frame_count_is_refused(tmp_path):
-    crnn = surrogate_spec(Config.fromfile(str(CRNN_SYNTH))).layout
+    crnn = config_task(Config.fromfile(str(CRNN_SYNTH))).layout
     assert crnn.seq_len == 26
-    svtr = surrogate_spec(posttune_config(
+    svtr = config_task(posttune_config(
         tmp_path, 'mmocr::textrecog/svtr/svtr-tiny_20e_st_mj.py')).layout
     cfg = dict(type='EditDistanceEmbedding')
     path = tmp_path / 'phi.pth'
@@ -48,7 +48,7 @@ def test_a_width_dependent_frame_count_is_reported(tmp_path):
     cfg = posttune_config(tmp_path, str(crnn), keep_ratio)
     with pytest.raises(ValueError, match='depends on the crop width .*26 for '
                        'a 100-pixel-wide crop.*set post_tune.module_loss'):
-        surrogate_spec(cfg)
+        config_task(cfg)
     # Given, it is used as is.
     cfg.merge_from_dict({'post_tune.module_loss.ctc_seq_len': 26})
-    assert surrogate_spec(cfg).layout.seq_len == 26
+    assert config_task(cfg).layout.seq_len == 26

@@ -10,7 +10,7 @@ from lsmmocr.energy import (SequenceEnergy, central_difference, conjugate_gradie
                             mixed_product, neumann_inverse)
 
 CRNN_DYNAMIC = str(CONFIGS / 'textrecog/crnn/crnn_mini-vgg_dynamic_synth.py')
-ST, ML = 'post_tune.surrogate_trainer.', 'post_tune.module_loss.'
+ST, ML = 'post_tune.trainer.', 'post_tune.module_loss.'
 
 
 def quadratic(n: int = 6, seed: int = 0):
@@ -124,7 +124,7 @@ def test_post_tuning_moves_both_networks_psi_outside_the_recognizer(
     recorder = Recorder(hook)
     runner.register_hook(recorder, priority='HIGHEST')
     runner.train()
-    psi = hook.surrogate.state_dict()
+    psi = hook.network.state_dict()
     # The margin warm-up moved ψ before the first step, the implicit updates
     # after it; the recognizer moved.
     for a, b in ((recorder.at_start['phi'], recorder.at_first_step['phi']),
@@ -135,8 +135,9 @@ def test_post_tuning_moves_both_networks_psi_outside_the_recognizer(
     # ψ is neither the recognizer's parameter nor in its optimizer.
     ids = {id(p) for g in runner.optim_wrapper.optimizer.param_groups
            for p in g['params']}
-    assert not ids & {id(p) for p in hook.surrogate.parameters()}
-    assert not any('surrogate' in k for k in runner.model.state_dict())
+    assert not ids & {id(p) for p in hook.network.parameters()}
+    assert not any(w in k for k in runner.model.state_dict()
+                   for w in ('surrogate', 'network', 'slot'))
     hub = runner.message_hub
     for key in ('train/loss_energy', 'train/energy_hyper',
                 'train/energy_inverse_gain'):

@@ -100,7 +100,7 @@ def test_mirror_gradient_is_a_descent_direction_that_does_not_vanish():
     torch.manual_seed(0)
     soft, mirror = lsed_loss('ctc'), lsed_loss('ctc')
     mirror.logit_grad = 'mirror'
-    mirror.attach_surrogate(soft.surrogate)
+    mirror.attach(soft.network)
     data = soft.get_targets(samples(['hello', 'world']))
     logits = 20 * torch.randn(2, 26, 37)  # saturated softmax
 

@@ -17,7 +17,8 @@ def instrument(synth_root, tmp_path_factory):
     from mmocr.registry import MODELS
 
     from lsmmocr.engine.post_tune_runner import apply_post_tune
-    from lsmmocr.hooks.surrogate_trainer_hook import find_lsed_losses
+    from lsmmocr.losses import LSEDModuleLoss
+    from lsmmocr.utils import modules_of
     init_default_scope('mmocr')
     tmp = tmp_path_factory.mktemp('gq')
     cfg = Config.fromfile(CRNN_LSED)
@@ -25,7 +26,7 @@ def instrument(synth_root, tmp_path_factory):
     torch.manual_seed(0)
     model = MODELS.build(apply_post_tune(cfg.copy()).model)
     torch.save(dict(state_dict=model.state_dict()), tmp / 'crnn.pth')
-    layout = find_lsed_losses(model)[0].layout
+    layout = modules_of(model, LSEDModuleLoss)[0].layout
     sur = build_surrogate(dict(type='EditDistanceEmbedding'), layout)
     torch.save(surrogate_state(sur, layout, dict(type='EditDistanceEmbedding')),
                tmp / 'sur.pth')
@@ -114,7 +115,7 @@ def test_training_trajectory_probes_each_step_and_restores_the_model(instrument)
         training_width_loader(apply_post_tune(cfg), 'test'))
     model, lsed = instrument['model'], instrument['losses']['lsed']
     before = {k: v.clone() for k, v in model.state_dict().items()}
-    start = held_out_scores(model, lsed, loader, lsed.surrogate)
+    start = held_out_scores(model, lsed, loader, lsed.network)
     assert start['e_hat_wrong'] > 0 and 0 <= start['wrong'] <= 8
     batches = list(loader) * 3
     # E_ψ is scored the same way (the decoder tapped for its image features).
@@ -123,7 +124,7 @@ def test_training_trajectory_probes_each_step_and_restores_the_model(instrument)
     losses = dict(instrument['losses'], energy=energy)
     runs = {name: training_trajectory(model, losses[name], lsed,
                                       batches, loader, lr=0.05, at=(0, 3),
-                                      surrogate=lsed.surrogate)
+                                      surrogate=lsed.network)
             for name in ('proxy', 'lsed', 'energy')}
     assert all(torch.equal(before[k], v) for k, v in model.state_dict().items())
     for scores in runs.values():

@@ -112,8 +112,8 @@ def lsed_loss(layout_kind: str) -> LSEDModuleLoss:
         loss = LSEDModuleLoss(attn_dict(), max_seq_len=26,
                               proxy=dict(type='CEModuleLoss',
                                          ignore_first_char=True))
-    loss.attach_surrogate(build_surrogate(dict(type='EditDistanceEmbedding'),
-                                          loss.layout))
+    loss.attach(build_surrogate(dict(type='EditDistanceEmbedding'),
+                                loss.layout))
     return loss
 
 
@@ -127,9 +127,15 @@ def test_lsed_gradient_reaches_logits_not_phi(kind):
     assert set(out) == {'loss_lsed'} and torch.isfinite(out['loss_lsed'])
     out['loss_lsed'].backward()
     assert torch.isfinite(logits.grad).all() and logits.grad.abs().sum() > 0
-    assert all(p.grad is None for p in loss.surrogate.parameters())
-    assert all(p.requires_grad for p in loss.surrogate.parameters())
+    assert all(p.grad is None for p in loss.network.parameters())
+    assert all(p.requires_grad for p in loss.network.parameters())
     assert not any('surrogate' in n for n, _ in loss.named_parameters())
+    assert not any(loss.network is m for m in loss.modules())
+    # The forward's predictions go to the hook, detached, once.
+    batch = loss.pop_batch()
+    assert torch.equal(batch.probs, loss.logits(logits.detach()).softmax(-1))
+    assert not batch.probs.requires_grad and len(batch.gt_indexes) == 4
+    assert loss.pop_batch() is None
 
 
 def test_proxy_weight_adds_the_proxy_terms():
@@ -170,7 +176,7 @@ def test_wrong_sequence_length_is_explained():
 def test_missing_surrogate_is_explained():
     loss = LSEDModuleLoss(attn_dict(), max_seq_len=26,
                           proxy=dict(type='CEModuleLoss', ignore_first_char=True))
-    with pytest.raises(RuntimeError, match='SurrogateTrainerHook'):
+    with pytest.raises(RuntimeError, match='LearnedSurrogateHook'):
         loss(torch.randn(1, 26, 93), loss.get_targets(samples(['a'])))
 
 

@@ -22,7 +22,7 @@ class SnapshotSurrogate(Hook):
 
     def before_train(self, runner) -> None:
         self.phi = {k: v.clone()
-                    for k, v in self.trainer.surrogate.state_dict().items()}
+                    for k, v in self.trainer.network.state_dict().items()}
 
 
 @pytest.mark.slow
@@ -30,10 +30,10 @@ class SnapshotSurrogate(Hook):
                          ids=lambda p: p.split('/')[-2])
 def test_family_post_tunes(cfg_path, synth_root, tmp_path):
     from lsmmocr.engine import PostTuneRunner
-    from lsmmocr.hooks import SurrogateTrainerHook
+    from lsmmocr.hooks import LearnedSurrogateHook
 
     runner = PostTuneRunner.from_cfg(tiny_cfg(cfg_path, synth_root, tmp_path))
-    hook = next(h for h in runner.hooks if isinstance(h, SurrogateTrainerHook))
+    hook = next(h for h in runner.hooks if isinstance(h, LearnedSurrogateHook))
     snap = SnapshotSurrogate(hook)
     runner.register_hook(snap, priority='LOWEST')
     model_before = {k: v.clone() for k, v in runner.model.state_dict().items()}
@@ -42,16 +42,17 @@ def test_family_post_tunes(cfg_path, synth_root, tmp_path):
     assert all(torch.isfinite(torch.tensor(losses)))
 
     # The recognizer's optimizer holds no parameter of Φ.
-    phi_ids = {id(p) for p in hook.surrogate.parameters()}
+    phi_ids = {id(p) for p in hook.network.parameters()}
     opt_ids = {id(p) for g in runner.optim_wrapper.optimizer.param_groups
                for p in g['params']}
     assert not phi_ids & opt_ids
-    assert not any('surrogate' in k for k in runner.model.state_dict())
+    assert not any(w in k for k in runner.model.state_dict()
+                   for w in ('surrogate', 'network', 'slot'))
 
     # Both networks were updated.
     model_after = runner.model.state_dict()
     assert any(not torch.equal(v, model_after[k])
                for k, v in model_before.items() if v.is_floating_point())
     assert hook.steps == 2
-    phi_after = hook.surrogate.state_dict()
+    phi_after = hook.network.state_dict()
     assert any(not torch.equal(v, phi_after[k]) for k, v in snap.phi.items())

@@ -68,7 +68,7 @@ class Recorder(Hook):
     def _snapshot(self, runner) -> dict:
         return dict(
             phi={k: v.clone()
-                 for k, v in self.trainer.surrogate.state_dict().items()},
+                 for k, v in self.trainer.network.state_dict().items()},
             model={k: v.clone() for k, v in runner.model.state_dict().items()})
 
     def before_train(self, runner) -> None:
@@ -82,11 +82,11 @@ class Recorder(Hook):
 
 def post_tune_recorded(synth_root, work_dir, warmup_iters: int) -> Recorder:
     from lsmmocr.engine import PostTuneRunner
-    from lsmmocr.hooks import SurrogateTrainerHook
+    from lsmmocr.hooks import LearnedSurrogateHook
     cfg = tiny_cfg(CRNN_LSED, synth_root, work_dir, iters=3, **{
-        'post_tune.surrogate_trainer.warmup_iters': warmup_iters})
+        'post_tune.trainer.warmup_iters': warmup_iters})
     runner = PostTuneRunner.from_cfg(cfg)
-    hook = next(h for h in runner.hooks if isinstance(h, SurrogateTrainerHook))
+    hook = next(h for h in runner.hooks if isinstance(h, LearnedSurrogateHook))
     recorder = Recorder(hook)
     runner.register_hook(recorder, priority='HIGHEST')
     runner.train()
@@ -110,7 +110,7 @@ def test_warm_up_fits_phi_before_the_first_step_and_keeps_the_data(
 
 @pytest.mark.slow
 def test_exploitation_monitor_logs_and_changes_nothing(synth_root, tmp_path):
-    st = 'post_tune.surrogate_trainer.'
+    st = 'post_tune.trainer.'
     off = post_tune_final(CRNN_LSED, synth_root, tmp_path / 'off',
                           **{st + 'monitor_interval': 0})
     on = post_tune_final(CRNN_LSED, synth_root, tmp_path / 'on',
@@ -125,7 +125,7 @@ def test_exploitation_monitor_logs_and_changes_nothing(synth_root, tmp_path):
 @pytest.mark.slow
 def test_lookahead_pairs_change_phi_and_the_recognizer_still_trains(
         synth_root, tmp_path):
-    st = 'post_tune.surrogate_trainer.'
+    st = 'post_tune.trainer.'
     plain = post_tune_final(CRNN_LSED, synth_root, tmp_path / 'plain')
     ahead = post_tune_final(CRNN_LSED, synth_root, tmp_path / 'ahead',
                             **{st + 'lookahead_steps': [1.0, 4.0]})
@@ -141,7 +141,7 @@ def test_expected_risk_post_tuning_runs_without_a_surrogate(synth_root,
     start, _, _ = post_tune_final(CRNN_LSED, synth_root, tmp_path / 'zero', **{
         over + 'train_cfg.max_iters': 1, over + 'optim_wrapper.optimizer.lr': 0})
     model, phi, hub = post_tune_final(CRNN_LSED, synth_root, tmp_path / 'risk', **{
-        'post_tune.surrogate_trainer': None,
+        'post_tune.trainer': None,
         'post_tune.module_loss.type': 'ExpectedRiskModuleLoss'})
     assert phi is None
     assert 'train/expected_ed' in hub.log_scalars

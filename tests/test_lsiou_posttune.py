@@ -61,10 +61,10 @@ def test_lsiou_loss_trains_the_detector_not_phi(det_root):
     data = model.data_preprocessor(dict(inputs=[ds[k]['inputs'] for k in range(2)],
                                         data_samples=[ds[k]['data_samples']
                                                       for k in range(2)]), True)
-    with pytest.raises(RuntimeError, match='LSIoUTrainerHook'):
+    with pytest.raises(RuntimeError, match='LearnedSurrogateHook'):
         model(**data, mode='loss')
     phi = build_surrogate(dict(type='RotatedBoxEmbedding'), RotatedBoxSpace())
-    loss.attach_surrogate(phi)
+    loss.attach(phi)
     losses = model(**data, mode='loss')
     assert set(losses) == {'loss_score', 'loss_lsiou'}
     assert all(torch.isfinite(v) for v in losses.values())
@@ -72,8 +72,9 @@ def test_lsiou_loss_trains_the_detector_not_phi(det_root):
     assert model.det_head.out.weight.grad.abs().sum() > 0
     assert model.backbone.conv1.weight.grad.abs().sum() > 0
     assert all(p.grad is None for p in phi.parameters())
-    assert not any('surrogate' in n for n, _ in model.named_parameters())
-    batch = loss.last_batch
+    assert not any(w in n for n, _ in model.named_parameters()
+                   for w in ('surrogate', 'network', 'slot'))
+    batch = loss.pop_batch()
     assert batch.z.shape == batch.y.shape and batch.z.shape[1] == 5
     assert (batch.y[:, 2:4] > 0).all() and (batch.y[:, :2] < 1.5).all()  # normalised
     loss.proxy_weight = 1.0

@@ -68,12 +68,13 @@ def test_unknown_posttune_data_is_named():
 def test_dynamic_arms_use_the_dynamic_loss_configs():
     from mmengine.config import Config
 
-    from lsmmocr.experiments.main_job import REPO, JobConfig
+    from lsmmocr.experiments.main_job import JobConfig
+    from lsmmocr.utils import package_data
     for data in ('disk', 'online'):
         job = JobConfig(posttune_data=data)
-        cfg = Config.fromfile(f'{REPO}/{job.posttune_config("dynamic_unrolled")}')
+        cfg = Config.fromfile(package_data(job.posttune_config('dynamic_unrolled')))
         assert cfg.post_tune.module_loss.type == 'DynamicEnergyModuleLoss'
-        assert cfg.post_tune.surrogate_trainer.type == 'DynamicLossHook'
+        assert cfg.post_tune.trainer.type == 'DynamicLossHook'
         assert 'lsed' in job.posttune_config('control')
 
 
@@ -82,6 +83,6 @@ def test_an_lsed_task_objective_gets_the_jobs_surrogate():
     job = JobConfig(energy_task='LSEDModuleLoss')
     opts = posttune_options(job, 0, 'base.pth', 'dynamic', 'sur.pth')
     assert 'post_tune.module_loss.task.type=LSEDModuleLoss' in opts
-    assert 'post_tune.surrogate_trainer.task_surrogate=sur.pth' in opts
+    assert 'post_tune.trainer.task_surrogate=sur.pth' in opts
     plain = posttune_options(JobConfig(), 0, 'base.pth', 'dynamic', 'sur.pth')
     assert not any('task' in o for o in plain)

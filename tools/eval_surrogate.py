@@ -13,8 +13,9 @@ from mmengine.config import DictAction
 
 import lsmmocr  # noqa: F401  (registration)
 from lsmmocr.cli import user_errors_exit
+from lsmmocr.engine import config_task
 from lsmmocr.surrogates import load_surrogate
-from lsmmocr.surrogates.pretrain import fidelity, surrogate_task
+from lsmmocr.surrogates.pretrain import fidelity
 from lsmmocr.utils import load_config
 from lsmmocr.visualization import scatter_e_hat
 
@@ -34,7 +35,7 @@ def parse_args() -> argparse.Namespace:
 def main() -> None:
     args = parse_args()
     cfg = load_config(args.config, args.cfg_options)
-    task = surrogate_task(cfg)
+    task = config_task(cfg)
     surrogate = load_surrogate(args.checkpoint, task.space)
     fid = fidelity(surrogate.eval(), task.held_out_pairs(args.num_pairs,
                                                          args.seed), task)

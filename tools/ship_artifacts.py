@@ -19,7 +19,7 @@ import subprocess
 import tempfile
 
 from lsmmocr.experiments.artifact_cache import ArtifactCache, artifact_key
-from lsmmocr.experiments.main_job import (MODELS, REPO, JobConfig, artifact_parts,
+from lsmmocr.experiments.main_job import (MODELS, JobConfig, artifact_parts,
                                           baseline_run, ensure_data, evaluate,
                                           held_out_fidelity, job_surrogate_spec,
                                           surrogate_parts)
@@ -47,7 +47,8 @@ def source(kind: str, parts: dict, given: str) -> str:
 
 
 def commit() -> str:
-    return subprocess.run(['git', 'rev-parse', '--short', 'HEAD'], cwd=REPO,
+    repo = osp.dirname(osp.dirname(osp.abspath(__file__)))
+    return subprocess.run(['git', 'rev-parse', '--short', 'HEAD'], cwd=repo,
                           capture_output=True, text=True).stdout.strip()
 
 

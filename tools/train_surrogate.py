@@ -3,7 +3,7 @@
 LS-ED: the config is an LS-ED post-tuning config; it fixes the dictionary, the
 decoder layout (CTC frames or attention positions) and h_Φ's architecture; only
 random texts and random edits are used. Point the config's
-``post_tune.surrogate_trainer.pretrained`` at the output.
+``post_tune.trainer.pretrained`` at the output.
 LS-IoU: the config names a ``surrogate_task`` (e.g.
 ``configs/surrogates/lsiou_rotated_boxes.py``); random rotated boxes and
 perturbations of them, labelled with mmcv's exact rotated IoU, are used.
@@ -17,7 +17,8 @@ from mmengine.config import DictAction
 
 import lsmmocr  # noqa: F401  (registration)
 from lsmmocr.cli import user_errors_exit
-from lsmmocr.surrogates.pretrain import fidelity, pretrain_surrogate, surrogate_task
+from lsmmocr.engine import config_task
+from lsmmocr.surrogates.pretrain import fidelity, pretrain_surrogate
 from lsmmocr.utils import load_config
 
 
@@ -46,7 +47,7 @@ def main() -> None:
     out = args.out or osp.join(
         'work_dirs', 'surrogates',
         osp.splitext(osp.basename(args.config))[0] + '.pth')
-    task = surrogate_task(cfg)
+    task = config_task(cfg)
     print(f'space: {task.space.meta()}; surrogate: {task.surrogate}')
     t0 = time.time()
     surrogate = pretrain_surrogate(

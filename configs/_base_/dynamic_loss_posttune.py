@@ -23,7 +23,8 @@ post_tune = dict(
         # task=dict(type='ExpectedRiskModuleLoss') or dict(type='LSEDModuleLoss')
         # (not defined here: a dict could not then be set over it).
     ),
-    surrogate_trainer=dict(
+    # The hook that trains E_ψ through the recognizer's step.
+    trainer=dict(
         type='DynamicLossHook',
         energy=dict(type='SequenceEnergy', feat_channels=512, hidden=128),
         psi_update='implicit',  # 'unrolled' (one step), 'margin' (Tu & Gimpel)

@@ -17,14 +17,19 @@ post_tune = dict(
         proxy_weight=0.0,  # > 0 mixes the proxy loss back in
         feds=None,  # e.g. dict(lower=0.5, upper=2.0) for FEDS filtering
     ),
-    surrogate_trainer=dict(
-        type='SurrogateTrainerHook',
-        surrogate=dict(type='EditDistanceEmbedding'),
+    # The hook that fits h_Φ beside the recognizer; its task is the metric.
+    trainer=dict(
+        type='LearnedSurrogateHook',
+        task=dict(
+            type='EditDistanceTask',
+            surrogate=dict(type='EditDistanceEmbedding'),
+            fit_loss=dict(type='SurrogateFitLoss', grad_penalty=0.0),  # λ
+        ),
         pretrained=None,  # from tools/train_surrogate.py (global pre-training)
         optimizer=dict(type='Adam', lr=1e-4),
-        fit_loss=dict(type='SurrogateFitLoss', grad_penalty=0.0),  # λ
         source='local-global',
         inner_steps=1,
+        monitor_interval=10,  # exploitation check: 1 extra forward / 10 steps
     ),
     overrides=_base_.posttune_overrides,
 )

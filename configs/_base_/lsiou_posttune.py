@@ -12,16 +12,21 @@ runner_type = 'PostTuneRunner'
 post_tune = dict(
     # The head's box loss becomes ê; its score loss stays (the proxy's).
     module_loss=dict(type='LSIoUModuleLoss', proxy_weight=0.0),
-    surrogate_trainer=dict(
-        type='LSIoUTrainerHook',
-        surrogate=dict(type='RotatedBoxEmbedding'),
+    # The same hook as LS-ED's; only the task differs.
+    trainer=dict(
+        type='LearnedSurrogateHook',
+        task=dict(
+            type='RotatedIoUTask',
+            surrogate=dict(type='RotatedBoxEmbedding'),
+            fit_loss=dict(type='SurrogateFitLoss', grad_penalty=0.0),
+            num_pairs=256,
+        ),
         # from tools/train_surrogate.py configs/surrogates/lsiou_rotated_boxes.py
         pretrained=None,
         optimizer=dict(type='Adam', lr=1e-4),
-        fit_loss=dict(type='SurrogateFitLoss', grad_penalty=0.0),
         source='local-global',
         inner_steps=1,
-        num_pairs=256,
+        monitor_interval=10,  # exploitation check: 1 extra forward / 10 steps
     ),
     overrides=_base_.posttune_overrides,
 )

@@ -16,9 +16,9 @@ import torch
 import torch.nn as nn
 from mmocr.structures import TextRecogDataSample
 
-from ..losses.sequence_metric_loss import SequenceMetricLoss, objective
+from ..losses.sequence_metric_loss import SequenceMetricLoss
 from ..surrogates.sampled_decoding import greedy_edit_distances
-from ..utils import unit_per_sample, unwrap_model
+from ..utils import modules_of, objective, unit_per_sample, unwrap_model
 
 # A module loss: (logits, data_samples) -> dict of loss terms.
 LossFn = Callable[[torch.Tensor, Sequence[TextRecogDataSample]],
@@ -181,13 +181,13 @@ def load_instrument(cfg, checkpoint: str, surrogate: str,
     from mmocr.registry import MODELS
 
     from ..engine.post_tune_runner import apply_post_tune
-    from ..hooks.surrogate_trainer_hook import find_lsed_losses
+    from ..losses.lsed_module_loss import LSEDModuleLoss
     from ..surrogates.checkpoint import load_surrogate
     cfg = apply_post_tune(cfg.copy())
     model = MODELS.build(cfg.model)
     load_checkpoint(model, checkpoint, map_location='cpu', logger='silent')
-    lsed = find_lsed_losses(model)[0]
-    lsed.attach_surrogate(
+    lsed = modules_of(model, LSEDModuleLoss)[0]
+    lsed.attach(
         load_surrogate(surrogate, lsed.layout, check_targets=True).eval())
     loader = Runner.build_dataloader(training_width_loader(cfg, split))
     spec = cfg.model.decoder.module_loss

@@ -18,10 +18,9 @@ import numpy as np
 import torch
 import torch.nn as nn
 
-from ..hooks.attached_network_hook import side_effect_free
-from ..losses.lsed_module_loss import lsed_distance
 from ..losses.sequence_metric_loss import SequenceMetricLoss
-from ..utils import recognizer_outputs, unwrap_model
+from ..surrogates.edit_distance_task import lsed_distance
+from ..utils import recognizer_outputs, side_effect_free, unwrap_model
 from .gradient_quality import LossFn, collect_outputs, per_sample_ed, total_loss
 
 

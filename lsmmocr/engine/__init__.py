@@ -1,3 +1,4 @@
+from .config_task import config_task
 from .cpu_amp import CPUBF16OptimWrapper
 from .cpu_ddp import (CPUDistributedDataParallel, finish_distributed,
                       init_cpu_distributed)
@@ -8,5 +9,5 @@ __all__ = [
     'CPUBF16OptimWrapper', 'StreamSampler', 'StreamTrainLoop',
     'CPUDistributedDataParallel', 'finish_distributed',
     'init_cpu_distributed', 'PostTuneRunner',
-    'apply_post_tune'
+    'apply_post_tune', 'config_task'
 ]

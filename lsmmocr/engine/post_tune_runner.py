@@ -9,6 +9,8 @@ merged config before building anything.
 """
 import copy
 import logging
+import warnings
+from typing import Optional
 
 from mmengine.config import Config
 from mmengine.logging import print_log
@@ -26,7 +28,7 @@ def _is_ctc(loss_cfg: dict) -> bool:
     return cls is not None and issubclass(cls, CTCModuleLoss)
 
 
-def _loss_owner(cfg: Config) -> dict:
+def loss_owner(cfg: Config) -> dict:
     """The model part whose ``module_loss`` post-tuning wraps: a
     recognizer's ``decoder`` or a detector's ``det_head``."""
     model = cfg.get('model', {})
@@ -36,6 +38,15 @@ def _loss_owner(cfg: Config) -> dict:
     raise KeyError('post_tune.module_loss needs model.decoder.module_loss (a '
                    'recognizer) or model.det_head.module_loss (a detector) in '
                    'the config: this model has none to wrap')
+
+
+def trainer_hook(post_tune: dict) -> Optional[dict]:
+    """``post_tune.trainer`` (or its deprecated name ``surrogate_trainer``)."""
+    if post_tune.get('surrogate_trainer'):
+        warnings.warn('post_tune.surrogate_trainer is deprecated: name the '
+                      'hook post_tune.trainer', FutureWarning, stacklevel=3)
+        return post_tune['surrogate_trainer']
+    return post_tune.get('trainer')
 
 
 def apply_post_tune(cfg: Config) -> Config:
@@ -49,8 +60,10 @@ def apply_post_tune(cfg: Config) -> Config:
       control run of the main job). A CTC decoder's frame count
       (``ctc_seq_len``) is found by running the model once
       (:func:`~lsmmocr.engine.ctc_frames.ctc_frames`) unless given.
-    * ``surrogate_trainer`` (dict or None): a hook appended to
-      ``custom_hooks`` (a :class:`LearnedSurrogateHook`).
+    * ``trainer`` (dict or None): the hook that trains the network the loss
+      computes through (a :class:`LearnedSurrogateHook` for h_Φ, a
+      :class:`DynamicLossHook` for E_ψ), appended to ``custom_hooks``.
+      ``surrogate_trainer``, its earlier name, is read too (deprecated).
     * ``overrides`` (dict): merged into the config last, MMEngine style
       (``_delete_=True`` replaces a dict), e.g. the post-tuning schedule.
     """
@@ -60,7 +73,7 @@ def apply_post_tune(cfg: Config) -> Config:
     post_tune = copy.deepcopy(post_tune)
     loss = post_tune.get('module_loss')
     if loss:
-        owner = _loss_owner(cfg)
+        owner = loss_owner(cfg)
         if _is_ctc(owner['module_loss']) and loss.get('ctc_seq_len') is None:
             loss['ctc_seq_len'] = ctc_frames(cfg)
             print_log(f'CTC decoder: {loss["ctc_seq_len"]} frames (found by '
@@ -68,7 +81,7 @@ def apply_post_tune(cfg: Config) -> Config:
                       logger='current')
         if owner['module_loss'].get('type') != loss.get('type'):
             owner['module_loss'] = dict(loss, proxy=owner['module_loss'])
-    hook = post_tune.get('surrogate_trainer')
+    hook = trainer_hook(post_tune)
     if hook:
         cfg['custom_hooks'] = list(cfg.get('custom_hooks') or []) + [hook]
     cfg.merge(post_tune.get('overrides') or {})

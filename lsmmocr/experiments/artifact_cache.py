@@ -24,10 +24,9 @@ from typing import Callable, Dict, Optional
 
 import torch
 
-from ..utils import cache_root, read_checkpoint
+from ..utils import cache_root, package_data, read_checkpoint
 
-SHIPPED_ROOT = osp.join(
-    osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__)))), 'artifacts')
+SHIPPED_ROOT = package_data('artifacts')
 # What a shipped checkpoint keeps: what loading it (not resuming) reads.
 SHIPPED_ENTRIES = ('meta', 'state_dict')
 

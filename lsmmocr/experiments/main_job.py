@@ -25,15 +25,15 @@ from mmengine.config import Config
 from mmengine.runner import Runner
 
 from ..datasets import make_synth_dataset
+from ..engine.config_task import config_task
 from ..surrogates.checkpoint import load_surrogate
-from ..surrogates.edit_distance_task import EditDistanceTask, surrogate_spec
+from ..surrogates.edit_distance_task import EditDistanceTask
 from ..surrogates.pretrain import fidelity, pretrain_surrogate
-from ..utils import mmocr_dict_file
+from ..utils import mmocr_dict_file, package_data
 from ..visualization import plot_curves, scatter_e_hat
 from .artifact_cache import ArtifactCache, data_fingerprint, file_digest
 from .stages import Stages, progress_line
 
-REPO = osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__))))
 # Per model: the baseline's config, then the LS-ED and the dynamic-loss
 # post-tuning configs.
 MODELS = {
@@ -190,7 +190,7 @@ def _follow(proc: subprocess.Popen, log, label: str) -> None:
 
 def config_text(cfg: str) -> str:
     """The text of ``cfg`` and of its bases, without their file paths."""
-    text = Config.fromfile(osp.join(REPO, cfg))._text
+    text = Config.fromfile(package_data(cfg))._text
     return '\n'.join(line for line in text.splitlines()
                      if not osp.isfile(line))
 
@@ -220,9 +220,10 @@ def artifact_parts(cfg: str, options: List[str], cache: Dict) -> Dict:
 
 
 def _run_training(cfg: str, work_dir: str, run: dict, label: str) -> str:
-    """``tools/train.py`` in a subprocess, followed; its final checkpoint."""
-    cmd = [sys.executable, osp.join(REPO, 'tools/train.py'),
-           osp.join(REPO, cfg), '--work-dir', work_dir, '--cfg-options',
+    """``lsmmocr train`` (``tools/train.py``) in a subprocess, followed; its
+    final checkpoint."""
+    cmd = [sys.executable, '-m', 'lsmmocr', 'train',
+           package_data(cfg), '--work-dir', work_dir, '--cfg-options',
            *run['options']]
     print('$', ' '.join(cmd), flush=True)
     os.makedirs(work_dir, exist_ok=True)
@@ -244,7 +245,7 @@ def evaluate(job: JobConfig, checkpoint: str, work_dir: str,
     """Edit-distance metrics of ``checkpoint`` on the test split. MMEngine's
     output (environment, config, hooks) goes to ``<work_dir>/stdout.log``;
     the console gets one line."""
-    cfg = Config.fromfile(osp.join(REPO, MODELS[job.model][0]))
+    cfg = Config.fromfile(package_data(MODELS[job.model][0]))
     cfg.test_evaluator = dict(
         type='MultiDatasetsEvaluator', dataset_prefixes=['Synth'],
         metrics=[dict(type='EditDistanceMetric')])
@@ -282,13 +283,13 @@ def posttune_options(job: JobConfig, seed: int, baseline: str, arm: str,
         f'{pt}overrides.train_cfg.val_interval={job.posttune_iters + 1}',
         f'{pt}overrides.default_hooks.checkpoint.interval={job.posttune_iters}',
         f'{pt}overrides.optim_wrapper.optimizer.lr={job.lr}']
-    st, ml = f'{pt}surrogate_trainer.', f'{pt}module_loss.'
+    st, ml = f'{pt}trainer.', f'{pt}module_loss.'
     if arm == 'control':  # same schedule, proxy loss, no hook
-        return opts + [f'{pt}module_loss=None', f'{pt}surrogate_trainer=None']
+        return opts + [f'{pt}module_loss=None', f'{pt}trainer=None']
     if arm in DYNAMIC_ARMS:
         return opts + dynamic_options(job, seed, arm, surrogate)
     if arm == 'expected_risk':
-        return opts + [f'{pt}surrogate_trainer=None',
+        return opts + [f'{pt}trainer=None',
                        f'{ml}type=ExpectedRiskModuleLoss', f'{ml}feds=None',
                        f'{ml}num_samples={job.risk_samples}',
                        f'{ml}baseline={job.risk_baseline}',
@@ -297,8 +298,8 @@ def posttune_options(job: JobConfig, seed: int, baseline: str, arm: str,
              f'{st}inner_steps={job.inner_steps}', f'{st}seed={seed}',
              f'{st}warmup_iters={job.warmup_iters}',
              f'{st}optimizer.lr={job.surrogate_lr}',
-             f'{st}fit_loss.grad_penalty={job.grad_penalty}']
-    opts += [f'{st}sampler.{k}={v}' for k, v in job.sampler_cfg().items()]
+             f'{st}task.fit_loss.grad_penalty={job.grad_penalty}']
+    opts += [f'{st}task.sampler.{k}={v}' for k, v in job.sampler_cfg().items()]
     opts += [f'{ml}proxy_weight={job.proxy_weight}',
              f'{ml}logit_grad={job.logit_grad}',
              f'{ml}align_targets={job.align_targets}',
@@ -316,7 +317,7 @@ def dynamic_options(job: JobConfig, seed: int, arm: str,
                     surrogate: Optional[str] = None) -> List[str]:
     """The dynamic-loss arms' own ``--cfg-options`` (``surrogate``: the
     job's h_Φ, for an ê task objective)."""
-    st, ml = 'post_tune.surrogate_trainer.', 'post_tune.module_loss.'
+    st, ml = 'post_tune.trainer.', 'post_tune.module_loss.'
     update = DYNAMIC_ARMS[arm]
     margin = 1.0 if update == 'margin' else job.energy_margin_weight
     opts = [f'{st}psi_update={update}', f'{st}margin_weight={margin}',
@@ -365,10 +366,10 @@ def converge(job: JobConfig, baseline: str) -> str:
 
 def job_surrogate_spec(job: JobConfig) -> EditDistanceTask:
     """The surrogate spec of the job's post-tuning config and options."""
-    cfg = Config.fromfile(osp.join(REPO, job.posttune_config()))
+    cfg = Config.fromfile(package_data(job.posttune_config()))
     cfg.merge_from_dict(
         {'post_tune.module_loss.align_targets': job.align_targets})
-    spec = surrogate_spec(cfg)
+    spec = config_task(cfg)
     spec.fit_loss['grad_penalty'] = job.grad_penalty
     spec.sampler.update(job.sampler_cfg())
     return spec

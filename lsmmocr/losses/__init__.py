@@ -1,3 +1,4 @@
+from .attached_network import AttachedNetworkLoss, NetworkSlot
 from .dynamic_energy_loss import DynamicEnergyModuleLoss
 from .expected_risk_loss import ExpectedRiskModuleLoss
 from .lsed_module_loss import LSEDModuleLoss
@@ -10,6 +11,7 @@ from .sequence_metric_loss import SequenceMetricLoss, layout_for
 from .surrogate_fit_loss import SurrogateFitLoss
 
 __all__ = [
+    'AttachedNetworkLoss', 'NetworkSlot',
     'DynamicEnergyModuleLoss', 'ExpectedRiskModuleLoss', 'LSEDModuleLoss',
     'LSIoUModuleLoss', 'SequenceMetricLoss',
     'layout_for',

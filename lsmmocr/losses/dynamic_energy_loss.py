@@ -11,8 +11,9 @@ from mmocr.structures import TextRecogDataSample
 
 from ..surrogates.sampled_decoding import greedy_edit_distances
 from ..surrogates.sequence_layout import SequenceLayout
-from .attached_surrogate import AttachedSurrogate, frozen
-from .sequence_metric_loss import SequenceMetricLoss, objective
+from ..utils import frozen, objective
+from .attached_network import AttachedNetworkLoss
+from .sequence_metric_loss import SequenceMetricLoss
 
 
 @dataclass
@@ -37,7 +38,7 @@ def margin_loss(energy: nn.Module, layout: SequenceLayout,
 
 
 @MODELS.register_module()
-class DynamicEnergyModuleLoss(AttachedSurrogate, SequenceMetricLoss):
+class DynamicEnergyModuleLoss(AttachedNetworkLoss, SequenceMetricLoss):
     """``E_ψ(x, softmax z)`` as a decoder's loss: the recognizer steps on an
     energy model of its prediction given the image (through the decoder's
     input features, detached), which :class:`DynamicLossHook` owns, attaches
@@ -75,7 +76,6 @@ class DynamicEnergyModuleLoss(AttachedSurrogate, SequenceMetricLoss):
             shared, align_targets=align_targets, **task,
             dictionary=dictionary, max_seq_len=max_seq_len))
         self.feat: Optional[torch.Tensor] = None
-        self.last_batch: Optional[EnergyBatch] = None
 
     @classmethod
     def beside(cls, metric: SequenceMetricLoss, decoder: nn.Module,
@@ -89,7 +89,7 @@ class DynamicEnergyModuleLoss(AttachedSurrogate, SequenceMetricLoss):
                    proxy_weight=proxy_weight,
                    ctc_seq_len=metric.layout.seq_len if ctc else None,
                    align_targets=metric.layout.align_targets)
-        loss.attach_surrogate(energy)
+        loss.attach(energy)
         loss.tap(decoder)
         return loss
 
@@ -111,8 +111,8 @@ class DynamicEnergyModuleLoss(AttachedSurrogate, SequenceMetricLoss):
 
     def energy(self, feat: torch.Tensor, probs: torch.Tensor) -> torch.Tensor:
         """``(N,)`` E_ψ of ``probs`` given ``feat``, ψ frozen."""
-        with frozen(self.surrogate):
-            return self.surrogate(feat, probs)
+        with frozen(self.network):
+            return self.network(feat, probs)
 
     def task_objective(self, outputs: Union[torch.Tensor, Dict],
                        data_samples: Sequence[TextRecogDataSample]
@@ -127,6 +127,6 @@ class DynamicEnergyModuleLoss(AttachedSurrogate, SequenceMetricLoss):
         probs = self.logits(outputs).float().softmax(-1)
         feat = self.features()
         losses['loss_energy'] = self.loss_weight * self.energy(feat, probs).mean()
-        self.last_batch = EnergyBatch(feat, probs.detach(),
-                                      self.gt_indexes(data_samples))
+        self.hand_off(EnergyBatch(feat, probs.detach(),
+                                  self.gt_indexes(data_samples)))
         return losses

@@ -1,33 +1,15 @@
 """LS-ED module loss: train a recognizer on a learned edit-distance surrogate."""
-from dataclasses import dataclass
-from typing import Dict, List, Optional, Sequence, Union
+from typing import Dict, Optional, Sequence, Union
 
 import torch
-import torch.nn as nn
 from mmocr.models.common.dictionary import Dictionary
 from mmocr.registry import MODELS
 from mmocr.structures import TextRecogDataSample
 
+from ..surrogates.edit_distance_task import SequenceBatch, lsed_distance
 from ..surrogates.sampled_decoding import greedy_edit_distances
-from ..surrogates.sequence_layout import SequenceLayout
-from .attached_surrogate import AttachedSurrogate, frozen
+from .attached_network import AttachedNetworkLoss
 from .sequence_metric_loss import SequenceMetricLoss
-
-
-@dataclass
-class LSEDBatch:
-    """What the last forward saw, for the surrogate trainer (detached)."""
-    probs: torch.Tensor  # (N, T, C)
-    gt_indexes: List[List[int]]
-
-
-def lsed_distance(surrogate: nn.Module, layout: SequenceLayout, probs: torch.Tensor,
-                  gt_indexes: Sequence[Sequence[int]]) -> torch.Tensor:
-    """ê of each prediction ``probs`` ``(N, T, C)`` to its ground truth, drawn
-    in ``layout`` for that prediction (aligned or canonical rows), ``(N,)``.
-    Φ is frozen: gradients reach ``probs`` only."""
-    with frozen(surrogate):
-        return surrogate.distance(probs, layout.targets(gt_indexes, probs.detach()))
 
 
 class MirrorSoftmax(torch.autograd.Function):
@@ -53,7 +35,7 @@ LOGIT_GRADS = ('softmax', 'mirror')
 
 
 @MODELS.register_module()
-class LSEDModuleLoss(AttachedSurrogate, SequenceMetricLoss):
+class LSEDModuleLoss(AttachedNetworkLoss, SequenceMetricLoss):
     """ê_Φ(z, y) = ‖h_Φ(softmax z) − h_Φ(onehot y)‖₂ as a decoder's loss.
 
     A drop-in ``module_loss`` for MMOCR decoders. It wraps the decoder's own
@@ -61,9 +43,10 @@ class LSEDModuleLoss(AttachedSurrogate, SequenceMetricLoss):
     through the decoder's dictionary, letter case, truncation) and can be
     mixed in with ``proxy_weight``.
 
-    The surrogate h_Φ is *not* a submodule: :class:`SurrogateTrainerHook`
-    owns it and its optimizer and attaches it
-    (:class:`~.attached_surrogate.AttachedSurrogate`).
+    The surrogate h_Φ is *not* a submodule: :class:`LearnedSurrogateHook`
+    owns it and its optimizer and attaches it; each forward's predictions
+    are handed to the hook as a :class:`SequenceBatch`
+    (:class:`~.attached_network.AttachedNetworkLoss`).
 
     Args:
         feds (dict, optional): FEDS filtering (Patel & Matas, ICDAR 2021):
@@ -90,7 +73,7 @@ class LSEDModuleLoss(AttachedSurrogate, SequenceMetricLoss):
             ``proxy_weight``, ``loss_weight``, ``ctc_seq_len``, ``output``).
     """
 
-    HOOK = 'SurrogateTrainerHook'
+    HOOK = "LearnedSurrogateHook (task=dict(type='EditDistanceTask'))"
 
     def __init__(self,
                  dictionary: Union[dict, Dictionary],
@@ -110,7 +93,6 @@ class LSEDModuleLoss(AttachedSurrogate, SequenceMetricLoss):
         if feds is not None and not 0 <= feds['lower'] < feds['upper']:
             raise ValueError(f'feds needs 0 <= lower < upper, got {feds}')
         self.feds = feds
-        self.last_batch: Optional[LSEDBatch] = None
 
     def _feds_weights(self, e_hat: torch.Tensor,
                       e: torch.Tensor) -> torch.Tensor:
@@ -136,7 +118,7 @@ class LSEDModuleLoss(AttachedSurrogate, SequenceMetricLoss):
         probs = (MirrorSoftmax.apply(logits) if self.logit_grad == 'mirror'
                  else logits.softmax(-1))
         gt_indexes = self.gt_indexes(data_samples)
-        e_hat = lsed_distance(self.surrogate, self.layout, probs, gt_indexes)
+        e_hat = lsed_distance(self.network, self.layout, probs, gt_indexes)
         if self.feds is not None or self.correct_weight != 1:
             e = torch.from_numpy(greedy_edit_distances(
                 self.layout, probs.detach(),
@@ -146,5 +128,5 @@ class LSEDModuleLoss(AttachedSurrogate, SequenceMetricLoss):
             if self.feds is not None:
                 e_hat = e_hat * self._feds_weights(e_hat, e)
         losses['loss_lsed'] = self.loss_weight * e_hat.mean()
-        self.last_batch = LSEDBatch(probs.detach(), gt_indexes)
+        self.hand_off(SequenceBatch(probs.detach(), gt_indexes))
         return losses

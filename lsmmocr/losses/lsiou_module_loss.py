@@ -1,5 +1,4 @@
 """LS-IoU module loss: train a rotated-box detector on a learned IoU surrogate."""
-from dataclasses import dataclass
 from typing import Dict, Optional, Sequence, Tuple
 
 import torch
@@ -7,17 +6,11 @@ import torch.nn as nn
 from mmocr.registry import MODELS
 from mmocr.structures import TextDetDataSample
 
+from ..surrogates.rotated_iou_task import BoxBatch
 from ..textdet.rbox_geometry import decode
 from ..textdet.rbox_module_loss import RBoxModuleLoss
-from .attached_surrogate import AttachedSurrogate, frozen
-
-
-@dataclass
-class LSIoUBatch:
-    """What the last forward saw, for the surrogate trainer (detached):
-    predicted and true boxes of the text pixels, normalised."""
-    z: torch.Tensor  # (N, 5)
-    y: torch.Tensor  # (N, 5)
+from ..utils import frozen
+from .attached_network import AttachedNetworkLoss
 
 
 def normalised(boxes: torch.Tensor, scale: float) -> torch.Tensor:
@@ -28,7 +21,7 @@ def normalised(boxes: torch.Tensor, scale: float) -> torch.Tensor:
 
 
 @MODELS.register_module()
-class LSIoUModuleLoss(AttachedSurrogate, nn.Module):
+class LSIoUModuleLoss(AttachedNetworkLoss, nn.Module):
     """ê_Φ(z, y) = ‖h_Φ(z) − h_Φ(y)‖₂ ≈ 1 − IoU(z, y) on the rotated box each
     text pixel of an :class:`~lsmmocr.textdet.RBoxHead` predicts, as the
     head's box loss.
@@ -37,7 +30,8 @@ class LSIoUModuleLoss(AttachedSurrogate, nn.Module):
     which still builds the targets and trains the score map (ê says nothing
     about which pixels are text); its box terms (EAST's IoU and angle
     losses) can be mixed in with ``proxy_weight``. h_Φ is owned by
-    :class:`~lsmmocr.hooks.LSIoUTrainerHook` and attached.
+    :class:`~lsmmocr.hooks.LearnedSurrogateHook` and attached; each forward's
+    boxes are handed to it as a :class:`BoxBatch`.
 
     Args:
         proxy (dict): The head's original module loss config.
@@ -46,7 +40,7 @@ class LSIoUModuleLoss(AttachedSurrogate, nn.Module):
         loss_weight (float): Weight of ê. Defaults to 1.
     """
 
-    HOOK = 'LSIoUTrainerHook'
+    HOOK = "LearnedSurrogateHook (task=dict(type='RotatedIoUTask'))"
 
     def __init__(self, proxy: Optional[dict] = None, proxy_weight: float = 0.0,
                  loss_weight: float = 1.0) -> None:
@@ -57,7 +51,6 @@ class LSIoUModuleLoss(AttachedSurrogate, nn.Module):
                             f'RBoxHead\'s loss), got {type(self.proxy).__name__}')
         self.proxy_weight = proxy_weight
         self.loss_weight = loss_weight
-        self.last_batch: Optional[LSIoUBatch] = None
 
     def boxes(self, t: Dict[str, torch.Tensor],
               scale: float) -> Tuple[torch.Tensor, torch.Tensor]:
@@ -78,8 +71,8 @@ class LSIoUModuleLoss(AttachedSurrogate, nn.Module):
         if len(z) == 0:  # no text in the batch: nothing to compare
             losses['loss_lsiou'] = t['geometry'].sum() * 0
             return losses
-        with frozen(self.surrogate):
-            e_hat = self.surrogate.distance(z, y)
+        with frozen(self.network):
+            e_hat = self.network.distance(z, y)
         losses['loss_lsiou'] = self.loss_weight * e_hat.mean()
-        self.last_batch = LSIoUBatch(z.detach(), y.detach())
+        self.hand_off(BoxBatch(z.detach(), y.detach()))
         return losses

@@ -35,12 +35,6 @@ def layout_for(proxy: nn.Module, max_seq_len: int,
                     'CTCModuleLoss, CEModuleLoss or ABIModuleLoss')
 
 
-def objective(losses: Dict[str, torch.Tensor]) -> torch.Tensor:
-    """What MMEngine optimises of a loss dict: the sum of the means of its
-    terms whose keys hold ``loss`` (MMOCR's CE loss is per element)."""
-    return sum(v.mean() for k, v in losses.items() if 'loss' in k)
-
-
 class SequenceMetricLoss(nn.Module):
     """A drop-in ``module_loss`` for MMOCR decoders that wraps the decoder's
     own (proxy) loss.

@@ -6,7 +6,7 @@ import numpy as np
 from mmengine.evaluator import BaseMetric
 from mmocr.registry import METRICS
 
-from .edit_distance import edit_distances
+from ..edit_distance import edit_distances
 
 MODES = ('exact', 'ignore_case', 'ignore_case_symbol')
 

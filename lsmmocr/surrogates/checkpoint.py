@@ -8,9 +8,6 @@ from mmocr.registry import MODELS
 from ..utils import read_checkpoint
 from .surrogate_task import MetricSpace
 
-# Where post-tuning checkpoints keep h_Φ (LS-ED, LS-IoU) or E_ψ (dynamic loss).
-CHECKPOINT_KEYS = ('lsed_surrogate', 'lsiou_surrogate', 'dynamic_energy')
-
 
 def build_surrogate(cfg: dict, space: MetricSpace) -> nn.Module:
     """Build h_Φ from ``cfg`` for ``space`` (e.g. a layout's classes and
@@ -56,14 +53,21 @@ def check_compatible(state: dict, space: MetricSpace,
                          f'another metric space: {lines}')
 
 
+def _is_network_state(state: object) -> bool:
+    """Whether ``state`` is a :func:`surrogate_state` entry."""
+    return (isinstance(state, dict) and 'state_dict' in state
+            and 'surrogate' in (state.get('meta') or {}))
+
+
 def load_surrogate_file(path: str, space: MetricSpace,
                         check_targets: bool = False) -> dict:
     """Read a surrogate checkpoint written by ``tools/train_surrogate.py``
-    (or the h_Φ entry of a post-tuning checkpoint, :data:`CHECKPOINT_KEYS`) and check
-    it fits ``space`` (see :func:`check_compatible`)."""
+    (or the network entry a post-tuning hook keeps in an MMEngine checkpoint)
+    and check it fits ``space`` (see :func:`check_compatible`)."""
     state = read_checkpoint(path, 'surrogate checkpoint')
-    state = next((state[k] for k in CHECKPOINT_KEYS if k in state), state)
-    if 'surrogate' not in state.get('meta', {}) or 'state_dict' not in state:
+    if not _is_network_state(state):
+        state = next((v for v in state.values() if _is_network_state(v)), state)
+    if not _is_network_state(state):
         raise ValueError(
             f'{path} is not a surrogate checkpoint (no h_Φ architecture in '
             f'its meta; top-level keys: {sorted(state)[:6]}): a recognizer '

@@ -3,19 +3,43 @@ sequence layout, labelled with their edit distance.
 
 Global pairs need no recognizer and no image: ground-truth texts are real words
 (``TextSampler``) and random strings of every length the layout holds, and
-:meth:`PairSampler.global_pairs` turns them into labelled pairs.
+:meth:`PairSampler.global_pairs` turns them into labelled pairs. In
+post-tuning, :class:`~lsmmocr.losses.LSEDModuleLoss` hands each step's
+predictions over as a :class:`SequenceBatch`.
 """
+import dataclasses
 from dataclasses import dataclass, field
-from typing import List
+from typing import List, Optional, Sequence, Tuple
 
 import numpy as np
-from mmengine.config import Config
-from mmocr.registry import MODELS
+import torch
+import torch.nn as nn
+from mmocr.registry import TASK_UTILS
 
 from ..datasets.text_sampler import TextSampler
+from ..utils import frozen
+from .metric_embedding import lookahead
 from .pair_sampler import PairSampler
 from .pairs import Pairs
+from .sampled_decoding import greedy_edit_distances
 from .sequence_layout import SequenceLayout
+
+
+@dataclass
+class SequenceBatch:
+    """A recognizer's predictions on one batch (detached), as its loss saw
+    them."""
+    probs: torch.Tensor  # (N, T, C)
+    gt_indexes: List[List[int]]
+
+
+def lsed_distance(surrogate: nn.Module, layout: SequenceLayout, probs: torch.Tensor,
+                  gt_indexes: Sequence[Sequence[int]]) -> torch.Tensor:
+    """ê of each prediction ``probs`` ``(N, T, C)`` to its ground truth, drawn
+    in ``layout`` for that prediction (aligned or canonical rows), ``(N,)``.
+    Φ is frozen: gradients reach ``probs`` only."""
+    with frozen(surrogate):
+        return surrogate.distance(probs, layout.targets(gt_indexes, probs.detach()))
 
 
 class TextSource:
@@ -66,15 +90,17 @@ def held_out_pairs(layout: SequenceLayout, num: int, seed: int) -> Pairs:
     return PairSampler(layout, seed=20_000 + seed).global_pairs(texts.sample(num))
 
 
+@TASK_UTILS.register_module()
 @dataclass
 class EditDistanceTask:
     """LS-ED for one decoder layout (see :class:`~.surrogate_task.SurrogateTask`).
 
     ``sampler``: :class:`PairSampler` keyword arguments, as post-tuning uses
     them. Held-out pairs use the sampler's defaults, so variants are compared
-    on the same pairs.
+    on the same pairs. ``layout`` is None in a post-tuning config: the hook
+    binds the decoder's (:meth:`bind`).
     """
-    layout: SequenceLayout
+    layout: Optional[SequenceLayout] = None
     surrogate: dict = field(
         default_factory=lambda: dict(type='EditDistanceEmbedding'))
     fit_loss: dict = field(
@@ -82,36 +108,60 @@ class EditDistanceTask:
     sampler: dict = field(default_factory=dict)
     near: float = 3  # ED <= 3: where a trained recognizer's errors are
     bucket_label: str = 'true edit distance'
+    name = 'lsed'
+    ckpt_key = 'lsed_surrogate'
+    loss_type = 'LSEDModuleLoss'
+    check_targets = True
 
     @property
     def space(self) -> SequenceLayout:
+        if self.layout is None:
+            raise ValueError('EditDistanceTask has no layout: bind() it to a '
+                             "decoder's (its LSEDModuleLoss's layout)")
         return self.layout
 
     def global_pairs(self, seed: int) -> TextPairs:
-        return TextPairs(self.layout, seed, **self.sampler)
+        return TextPairs(self.space, seed, **self.sampler)
 
     def held_out_pairs(self, num: int, seed: int) -> Pairs:
-        return held_out_pairs(self.layout, num, seed)
+        return held_out_pairs(self.space, num, seed)
 
     def buckets(self, e: np.ndarray) -> np.ndarray:
         return e  # one bucket per edit distance
 
+    # ----------------------------------------------------------- post-tuning
+    def space_of(self, losses: Sequence[nn.Module]) -> SequenceLayout:
+        layout = losses[0].layout
+        if any(loss.layout.meta() != layout.meta() for loss in losses):
+            raise ValueError('all LSEDModuleLoss modules must share one layout')
+        return layout
 
-def surrogate_spec(cfg: Config) -> EditDistanceTask:
-    """The LS-ED task of a post-tuning config: its layout and the hook's
-    h_Φ, objective and sampler settings, as post-tuning will use them."""
-    from ..engine.post_tune_runner import apply_post_tune
-    from ..hooks.surrogate_trainer_hook import find_lsed_losses
-    cfg = apply_post_tune(cfg.copy())
-    losses = find_lsed_losses(MODELS.build(cfg.model.decoder))
-    hooks = [h for h in cfg.get('custom_hooks', [])
-             if h.get('type') == 'SurrogateTrainerHook']
-    if not losses or not hooks:
-        raise ValueError(f'{cfg.filename} is not an LS-ED post-tuning config '
-                         '(no LSEDModuleLoss or SurrogateTrainerHook)')
-    hook = hooks[0]
-    return EditDistanceTask(
-        layout=losses[0].layout,
-        surrogate=dict(hook.get('surrogate', dict(type='EditDistanceEmbedding'))),
-        fit_loss=dict(hook.get('fit_loss', dict(type='SurrogateFitLoss'))),
-        sampler=dict(hook.get('sampler', {})))
+    def bind(self, space: SequenceLayout) -> 'EditDistanceTask':
+        return dataclasses.replace(self, layout=space)
+
+    def pair_sampler(self, seed: int) -> PairSampler:
+        return PairSampler(self.space, seed=seed, **self.sampler)
+
+    def pairs(self, sampler: PairSampler, source: str,
+              batch: SequenceBatch) -> Pairs:
+        return sampler.sample(source, batch.gt_indexes, batch.probs)
+
+    def lookahead_pairs(self, network: nn.Module, sampler: PairSampler,
+                        batch: SequenceBatch,
+                        step_sizes: Sequence[float]) -> Pairs:
+        """Moved in logit space (log-probabilities), as the recognizer's
+        step moves them."""
+        probs = batch.probs.to(next(network.parameters()).device)
+        ahead = lookahead(network, probs.clamp_min(1e-8).log(),
+                          self.space.targets(batch.gt_indexes, probs),
+                          step_sizes, to_z=lambda x: x.softmax(-1))
+        return sampler.labelled(ahead, list(batch.gt_indexes) * len(step_sizes))
+
+    def distances(self, network: nn.Module, batch: SequenceBatch
+                  ) -> Tuple[torch.Tensor, torch.Tensor]:
+        lay = self.space
+        probs = batch.probs.to(next(network.parameters()).device)
+        with torch.no_grad():
+            e_hat = lsed_distance(network, lay, probs, batch.gt_indexes)
+        e = greedy_edit_distances(lay, batch.probs, lay.texts(batch.gt_indexes))
+        return e_hat.cpu(), torch.from_numpy(e)

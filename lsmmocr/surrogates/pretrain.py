@@ -7,24 +7,13 @@ from typing import Dict, Optional
 import numpy as np
 import torch
 import torch.nn as nn
-from mmengine.config import Config
 from mmengine.utils import ProgressBar
-from mmocr.registry import MODELS, TASK_UTILS
+from mmocr.registry import MODELS
 from scipy.stats import kendalltau, spearmanr
 
 from .checkpoint import build_surrogate, surrogate_state
-from .edit_distance_task import surrogate_spec
 from .pairs import Pairs
 from .surrogate_task import SurrogateTask
-
-
-def surrogate_task(cfg: Config) -> SurrogateTask:
-    """The task of a config: its ``surrogate_task`` (built from
-    ``TASK_UTILS``, e.g. ``RotatedIoUTask``), else the LS-ED task of an LS-ED
-    post-tuning config."""
-    if 'surrogate_task' in cfg:
-        return TASK_UTILS.build(cfg.surrogate_task)
-    return surrogate_spec(cfg)
 
 
 def fidelity(surrogate: nn.Module, pairs: Pairs, task: SurrogateTask,

@@ -12,7 +12,7 @@ from typing import Optional, Sequence, Tuple
 import numpy as np
 import torch
 
-from ..metrics.edit_distance import edit_distances
+from ..edit_distance import edit_distances
 from .sequence_layout import SequenceLayout
 
 
