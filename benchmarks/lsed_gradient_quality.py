@@ -124,7 +124,7 @@ def trajectory(args, cfg) -> None:
             torch.manual_seed(0)
             runs[name] = training_trajectory(
                 inst['model'], fn, lsed, batches, test, args.lrs[0],
-                args.steps, surrogate=lsed.surrogate)
+                args.steps, surrogate=lsed.network)
         print(f'{name}: done', flush=True)
     print(f'\n{max(args.steps)} Adam steps (lr {args.lrs[0]:g}, batch '
           f'{args.batch_size}); TED on the test split; ê of '

@@ -1,44 +1,54 @@
-"""tools/confidence_ranking.py: word features of CTC outputs, the review
+"""Confidence ranking (lsmmocr.experiments.confidence_ranking and
+tools/confidence_ranking.py): word features of CTC outputs, the review
 metric, and a quick end-to-end run on a real CRNN."""
 import json
-import runpy
 
 import numpy as np
 import pytest
 import torch
 from conftest import REPO, run_tool
+from mmocr.models.common.dictionary import Dictionary
 from scipy.stats import spearmanr
 
-TOOL = runpy.run_path(str(REPO / 'tools/confidence_ranking.py'),
-                      run_name='confidence_ranking')
+from lsmmocr.experiments import confidence_ranking as cr
+from lsmmocr.surrogates import SequenceLayout
 
 
-def test_frame_features_follow_greedy_ctc_decoding():
+def ctc_layout(tmp_path, frames: int) -> SequenceLayout:
+    """Characters 0, 1, 2 and the blank (padding) at index 3."""
+    (tmp_path / 'd.txt').write_text('0\n1\n2\n')
+    return SequenceLayout(Dictionary(str(tmp_path / 'd.txt'), with_padding=True),
+                          'ctc', frames)
+
+
+def test_frame_features_follow_greedy_ctc_decoding(tmp_path):
     blank = 3
+    layout = ctc_layout(tmp_path, 5)
+    assert layout.dictionary.padding_idx == blank
     # Argmax per frame: 0 0 blank 1 blank -> emits "0" (frame 0) and "1"
     # (frame 3), as MMOCR's CTCPostProcessor does.
     probs = torch.tensor([[[.7, .1, .1, .1], [.6, .2, .1, .1],
                            [.1, .1, .1, .7], [.2, .5, .2, .1],
                            [.0, .0, .1, .9]]])
-    f = dict(zip(TOOL['FEATURES'], TOOL['frame_features'](probs, blank)[0]))
+    f = dict(zip(cr.FEATURES, cr.frame_features(probs, layout)[0]))
     assert float(f['num_chars']) == 2
     assert float(torch.sigmoid(f['char_mean'])) == pytest.approx(0.6, abs=1e-5)
     assert float(torch.sigmoid(f['char_min'])) == pytest.approx(0.5, abs=1e-5)
     assert float(f['log_likelihood']) == pytest.approx(np.log(.7 * .5), abs=1e-5)
     assert float(f['frames_below_0.9']) == 4
     assert float(f['char_margin_min']) == pytest.approx(0.3, abs=1e-5)
-    empty = TOOL['frame_features'](torch.full((1, 4, 4), .1).index_fill(
-        2, torch.tensor([blank]), .7), blank)[0]
-    assert float(empty[TOOL['FEATURES'].index('num_chars')]) == 0
+    empty = cr.frame_features(torch.full((1, 4, 4), .1).index_fill(
+        2, torch.tensor([blank]), .7), layout)[0]
+    assert float(empty[cr.FEATURES.index('num_chars')]) == 0
     assert torch.isfinite(empty).all()
 
 
 def test_review_recall_counts_wrong_words_at_the_bottom():
     conf = np.array([.1, .2, .3, .4, .5, .6, .7, .8, .9, 1.])
     ed = np.array([2, 0, 0, 0, 0, 0, 0, 0, 0, 1])
-    assert TOOL['review_recall'](conf, ed, 0.2) == 0.5
-    assert TOOL['review_recall'](-conf, ed, 0.2) == 0.5
-    assert TOOL['review_recall'](conf, ed * 0 + 1, 0.2) == 0.2
+    assert cr.review_recall(conf, ed, 0.2) == 0.5
+    assert cr.review_recall(-conf, ed, 0.2) == 0.5
+    assert cr.review_recall(conf, ed * 0 + 1, 0.2) == 0.2
 
 
 @pytest.mark.slow

@@ -30,7 +30,8 @@ def instrument(synth_root, tmp_path_factory):
     sur = build_surrogate(dict(type='EditDistanceEmbedding'), layout)
     torch.save(surrogate_state(sur, layout, dict(type='EditDistanceEmbedding')),
                tmp / 'sur.pth')
-    return load_instrument(cfg, str(tmp / 'crnn.pth'), str(tmp / 'sur.pth'))
+    inst = load_instrument(cfg, str(tmp / 'crnn.pth'), str(tmp / 'sur.pth'))
+    return dict(inst, cfg=apply_post_tune(cfg.copy()))
 
 
 def test_descent_directions_are_unit_and_lower_their_loss(instrument):
@@ -47,6 +48,24 @@ def test_descent_directions_are_unit_and_lower_their_loss(instrument):
                                        out.data_samples).items()
                     if k.startswith('loss'))
         assert after < before, name
+
+
+def test_outputs_are_the_logits_the_loss_reads_not_probabilities(instrument):
+    """In eval mode the decoder's forward returns forward_test's
+    probabilities; the instrument keeps the raw logits its losses read."""
+    from mmengine.runner import Runner
+
+    from lsmmocr.diagnostics import collect_outputs
+    from lsmmocr.diagnostics.gradient_quality import training_width_loader
+    model, cfg = instrument['model'], instrument['cfg']
+    batch = next(iter(Runner.build_dataloader(training_width_loader(cfg, 'test'))))
+    out = collect_outputs(model, [batch])[0]
+    assert not torch.allclose(out.logits.sum(-1), torch.ones(1))
+    model.eval()
+    with torch.no_grad():
+        data = model.data_preprocessor(batch, False)
+        probs = model(data['inputs'], data['data_samples'], mode='tensor')
+    assert torch.allclose(out.logits.softmax(-1), probs, atol=1e-6)
 
 
 def test_table_counts_every_crop_and_zero_steps_change_nothing(instrument):

@@ -10,7 +10,7 @@ PACKAGE = Path(__file__).resolve().parents[1] / 'lsmmocr'
 
 # Bottom to top. Primitives first; what registers and runs post-tuning on top.
 LAYERS = (
-    ('version', 'compat', 'utils', 'edit_distance'),  # no lsmmocr imports
+    ('version', 'compat', 'utils', 'edit_distance', 'registry'),  # no lsmmocr imports
     ('datasets', 'textdet', 'energy'),  # data, detector parts, E_ψ
     ('surrogates', ),  # h_Φ, metric spaces, tasks, pairs, checkpoints
     ('ranking', ),  # soft rank, SoDeep sorter
@@ -19,6 +19,7 @@ LAYERS = (
     ('engine', ),  # runner, loops, CPU speed-ups, config → task
     ('diagnostics', 'visualization'),  # instruments, plots
     ('experiments', 'cli'),  # the main job; the tools' entry
+    ('__main__', ),  # python -m lsmmocr
 )
 LAYER = {unit: i for i, units in enumerate(LAYERS) for unit in units}
 

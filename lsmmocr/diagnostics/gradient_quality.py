@@ -36,8 +36,10 @@ class RecognizerOutputs:
 def collect_outputs(model: nn.Module, dataloader,
                     max_samples: Optional[int] = None) -> List[RecognizerOutputs]:
     """Decoder logits of ``model`` (eval mode) on ``dataloader``, computed as
-    its training loss computes them (teacher forcing for attention decoders),
-    with the targets its module loss prepares."""
+    its training loss reads them (``forward_train``: raw logits, teacher
+    forcing for attention decoders), with the targets its module loss
+    prepares. (The decoder's ``forward`` in eval mode would return
+    ``forward_test``'s probabilities, and free-running decoding.)"""
     model = unwrap_model(model)
     was_training = model.training
     model.eval()
@@ -47,7 +49,7 @@ def collect_outputs(model: nn.Module, dataloader,
         samples = model.decoder.module_loss.get_targets(data['data_samples'])
         feat = model.extract_feat(data['inputs'])
         enc = model.encoder(feat, samples) if model.with_encoder else None
-        logits = model.decoder(feat, enc, samples)
+        logits = model.decoder.forward_train(feat, enc, samples)
         if not torch.is_tensor(logits):
             raise TypeError('the gradient-quality instrument needs a decoder '
                             f'that outputs a logit tensor, got {type(logits)}')

@@ -180,25 +180,24 @@ class SequenceLayout:
         return F.one_hot(target_indexes, self.num_classes).float()
 
     # ----------------------------------------------------------- decoding
+    def emitted(self, argmax: torch.Tensor) -> torch.Tensor:
+        """``(N, T)`` bool: the positions greedy decoding of ``(N, T)`` argmax
+        indexes emits as characters, as MMOCR's postprocessors decide (CTC:
+        not ignored and not a repeat of the previous frame; attention: not
+        ignored and before the first end token)."""
+        ignore = torch.tensor(self.ignore_indexes, dtype=argmax.dtype,
+                              device=argmax.device)
+        keep = ~torch.isin(argmax, ignore)
+        if self.mode == 'attention':
+            ended = (argmax == self.dictionary.end_idx).cumsum(1) > 0
+            return keep & ~ended
+        prev = F.pad(argmax[:, :-1], (1, 0), value=self.fill_idx)
+        return keep & (argmax != prev)
+
     def decode_indexes(self, argmax: torch.Tensor) -> List[List[int]]:
         """Greedy decoding of ``(N, T)`` argmax indexes, as MMOCR decodes."""
-        rows = argmax.cpu().tolist()
-        ignore = set(self.ignore_indexes)
-        out = []
-        for row in rows:
-            seq, prev = [], self.fill_idx
-            for i in row:
-                if self.mode == 'attention':
-                    if i == self.dictionary.end_idx:
-                        break
-                    if i not in ignore:
-                        seq.append(i)
-                else:
-                    if i != prev and i not in ignore:
-                        seq.append(i)
-                    prev = i
-            out.append(seq)
-        return out
+        emitted = self.emitted(argmax)
+        return [row[mask].tolist() for row, mask in zip(argmax.cpu(), emitted.cpu())]
 
     def decode(self, probs: torch.Tensor) -> List[str]:
         """Texts of ``(N, T, C)`` scores (probabilities or logits)."""
