@@ -12,7 +12,6 @@ length is n. torchsort runs on the raw scores at each --reg strength.
 import argparse
 import os.path as osp
 import statistics
-import sys
 import time
 from typing import Callable, Dict, List
 
@@ -20,9 +19,7 @@ import torch
 
 from lsmmocr.ranking import (exact_ranks, fidelity_by_distribution, held_out_scores,
                              load_sorter)
-
-sys.path.insert(0, osp.join(osp.dirname(osp.abspath(__file__)), '..', 'tools'))
-from eval_sorter import torchsort_peers  # noqa: E402
+from lsmmocr.ranking.soft_rank_peers import torchsort_peers
 
 
 def per_batch_seconds(fn: Callable[[torch.Tensor], torch.Tensor],

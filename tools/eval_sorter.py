@@ -14,7 +14,7 @@ import argparse
 import json
 import os
 import os.path as osp
-from typing import Callable, Dict, List, Optional
+from typing import Dict, Optional
 
 import matplotlib
 import numpy as np
@@ -26,28 +26,7 @@ from mmocr.registry import MODELS  # noqa: E402
 
 from lsmmocr.ranking import (exact_ranks, fidelity_by_distribution,  # noqa: E402
                              held_out_scores, load_sorter)
-
-RankFn = Callable[[torch.Tensor], torch.Tensor]
-
-
-def torchsort_peers(regs: List[float]) -> Dict[str, RankFn]:
-    """``{'torchsort eps=<reg>': fn}`` (normalised ascending ranks), or an
-    empty dict with a message if torchsort is not installed."""
-    try:
-        import torchsort
-    except ImportError:
-        print('torchsort is not installed: no soft-rank peer. Install it with '
-              '`pip install --no-build-isolation torchsort` (it compiles a C++ '
-              'extension against the installed torch).')
-        return {}
-
-    def peer(reg: float) -> RankFn:
-        def fn(x: torch.Tensor) -> torch.Tensor:
-            r = torchsort.soft_rank(x, regularization_strength=reg)
-            return (r - 1) / (x.shape[-1] - 1)
-        return fn
-
-    return {f'torchsort eps={reg:g}': peer(reg) for reg in regs}
+from lsmmocr.ranking.soft_rank_peers import RankFn, torchsort_peers  # noqa: E402
 
 
 def real_scores(path: str, seq_len: int, num: int,
