@@ -15,6 +15,7 @@ import tempfile
 import time
 from pathlib import Path
 
+from lsmmocr.cli import check_args
 from lsmmocr.datasets import make_synth_dataset
 from lsmmocr.utils import mmocr_dict_file
 
@@ -41,8 +42,7 @@ def parse_args() -> argparse.Namespace:
     parser.add_argument('--timeout', type=int, default=600,
                         help='seconds before one run counts as hung')
     args = parser.parse_args()
-    if args.runs <= 0:
-        parser.error(f'--runs must be positive, got {args.runs}')
+    check_args(parser, args, positive=('runs', 'timeout'))
     return args
 
 

@@ -1,11 +1,12 @@
 """Run MMOCR's own command-line tools with lsmmocr's components registered:
 ``lsmmocr train CONFIG ...`` (also ``python -m lsmmocr``), the same as
 ``tools/train.py`` in a checkout."""
+import argparse
 import functools
 import os.path as osp
 import runpy
 import sys
-from typing import Callable, List, Optional
+from typing import Callable, Iterable, List, Optional
 
 import mmocr
 
@@ -69,3 +70,52 @@ def user_errors_exit(main: Callable[[], None]) -> Callable[[], None]:
             sys.exit(f'{osp.basename(sys.argv[0])}: error: {message}')
 
     return run
+
+
+def _flag(parser: argparse.ArgumentParser, dest: str) -> str:
+    """How the user wrote argument ``dest`` (``--num-train``, or a
+    positional's name)."""
+    for action in parser._actions:
+        if action.dest == dest:
+            return max(action.option_strings, key=len, default=dest)
+    return dest
+
+
+def check_args(parser: argparse.ArgumentParser, args: argparse.Namespace,
+               positive: Iterable[str] = (), non_negative: Iterable[str] = (),
+               files: Iterable[str] = (), out_dirs: Iterable[str] = (),
+               out_files: Iterable[str] = ()) -> None:
+    """``parser.error`` (exit status 2, the argument named) unless every
+    given argument (by ``dest``; unset ones are skipped) is a positive or
+    non-negative number, an existing file, or a place an output directory or
+    file can be made (not an existing file / directory in its way)."""
+    def values(dests):
+        for dest in dests:
+            value = getattr(args, dest)
+            for v in value if isinstance(value, list) else [value]:
+                if v is not None:
+                    yield _flag(parser, dest), v
+
+    for flag, v in values(positive):
+        if v <= 0:
+            parser.error(f'{flag} must be positive, got {v}')
+    for flag, v in values(non_negative):
+        if v < 0:
+            parser.error(f'{flag} must be >= 0, got {v}')
+    for flag, v in values(files):
+        if not osp.isfile(v):
+            parser.error(f'{flag}: no such file: {v}')
+    for flag, v in values(out_dirs):
+        path = osp.abspath(v)
+        while not osp.exists(path):
+            path = osp.dirname(path)
+        if not osp.isdir(path):
+            parser.error(f'{flag}: {path} is a file, not a directory')
+    for flag, v in values(out_files):
+        if osp.isdir(v):
+            parser.error(f'{flag}: {v} is a directory, not a file')
+        parent = osp.dirname(osp.abspath(v))
+        while not osp.exists(parent):
+            parent = osp.dirname(parent)
+        if not osp.isdir(parent):
+            parser.error(f'{flag}: {parent} is a file, not a directory')

@@ -1,4 +1,5 @@
 """Small helpers shared by tools and components."""
+import json
 import os
 import os.path as osp
 from contextlib import contextmanager
@@ -15,6 +16,41 @@ def cache_root() -> str:
     default = osp.join(os.environ.get('XDG_CACHE_HOME') or
                        osp.expanduser('~/.cache'), 'lsmmocr')
     return os.environ.get('LSMMOCR_CACHE') or default
+
+
+@contextmanager
+def atomic_path(path: str) -> Iterator[str]:
+    """A temporary name in ``path``'s folder (made if missing) to write
+    ``path`` under, with the same extension; renamed to ``path`` when the
+    block ends, removed if it fails: an interrupted write never leaves a half
+    file, and an earlier complete file stays until the new one is whole."""
+    folder, name = osp.split(osp.abspath(path))
+    os.makedirs(folder, exist_ok=True)
+    stem, ext = osp.splitext(name)
+    tmp = osp.join(folder, f'.{stem}.tmp{ext}')
+    try:
+        yield tmp
+        os.replace(tmp, path)
+    finally:
+        if osp.exists(tmp):
+            os.remove(tmp)
+
+
+def save_atomic(obj: object, path: str) -> None:
+    """``torch.save`` through :func:`atomic_path`."""
+    with atomic_path(path) as tmp:
+        torch.save(obj, tmp)
+
+
+def write_text(path: str, text: str) -> None:
+    """Write ``text`` to ``path`` through :func:`atomic_path`."""
+    with atomic_path(path) as tmp, open(tmp, 'w', encoding='utf-8') as f:
+        f.write(text)
+
+
+def write_json(path: str, obj: object, **kwargs) -> None:
+    """``json.dump`` to ``path`` through :func:`atomic_path`."""
+    write_text(path, json.dumps(obj, **kwargs))
 
 
 def package_data(*parts: str) -> str:

@@ -9,6 +9,14 @@ matplotlib.use('Agg')
 import matplotlib.pyplot as plt  # noqa: E402
 import numpy as np  # noqa: E402
 
+from .utils import atomic_path  # noqa: E402
+
+
+def save_figure(fig, path: str, dpi: int = 120) -> None:
+    """Save ``fig`` to ``path`` (atomically) and close it."""
+    with atomic_path(path) as tmp:
+        fig.savefig(tmp, dpi=dpi)
+    plt.close(fig)
 
 def scatter_e_hat(e: np.ndarray, e_hat: np.ndarray, path: str,
                   title: str) -> None:
@@ -22,8 +30,7 @@ def scatter_e_hat(e: np.ndarray, e_hat: np.ndarray, path: str,
     ax.set_ylabel('surrogate ê')
     ax.set_title(title)
     fig.tight_layout()
-    fig.savefig(path, dpi=120)
-    plt.close(fig)
+    save_figure(fig, path)
 
 
 def _scalar_files(work_dir: str) -> List[str]:
@@ -64,19 +71,28 @@ def read_scalar_history(work_dir: str) -> List[Dict]:
     return sorted(by_step.values(), key=lambda r: r['step'])
 
 
-def plot_curves(runs: Dict[str, str], keys: Sequence[str], path: str) -> None:
-    """One panel per scalar ``key``; one line per run (name -> work dir)."""
-    fig, axes = plt.subplots(1, len(keys), figsize=(5 * len(keys), 3.6),
+def plot_curves(runs: Dict[str, str], keys: Sequence[str],
+                path: str) -> List[str]:
+    """One panel per scalar ``key`` some run logged (a key no run logged,
+    e.g. an arm's that did not run, gets no empty panel); one line per run
+    (name -> work dir). Returns the keys plotted (none: no file)."""
+    records = {name: read_scalars(work_dir) for name, work_dir in runs.items()}
+    lines = {key: {name: [r for r in recs if key in r]
+                   for name, recs in records.items()} for key in keys}
+    lines = {key: {n: rs for n, rs in by_run.items() if rs}
+             for key, by_run in lines.items()}
+    shown = [key for key in keys if lines[key]]
+    if not shown:
+        return []
+    fig, axes = plt.subplots(1, len(shown), figsize=(5 * len(shown), 3.6),
                              squeeze=False)
-    for ax, key in zip(axes[0], keys):
-        for name, work_dir in runs.items():
-            recs = [r for r in read_scalars(work_dir) if key in r]
-            if recs:
-                ax.plot([r['step'] for r in recs], [r[key] for r in recs],
-                        label=name)
+    for ax, key in zip(axes[0], shown):
+        for name, recs in lines[key].items():
+            ax.plot([r['step'] for r in recs], [r[key] for r in recs],
+                    label=name)
         ax.set_title(key)
         ax.set_xlabel('iteration')
         ax.legend()
     fig.tight_layout()
-    fig.savefig(path, dpi=120)
-    plt.close(fig)
+    save_figure(fig, path)
+    return shown

@@ -86,3 +86,21 @@ def test_an_lsed_task_objective_gets_the_jobs_surrogate():
     assert 'post_tune.trainer.task_surrogate=sur.pth' in opts
     plain = posttune_options(JobConfig(), 0, 'base.pth', 'dynamic', 'sur.pth')
     assert not any('task' in o for o in plain)
+
+
+def test_curves_have_no_panel_for_a_scalar_no_run_logged(tmp_path):
+    from lsmmocr.visualization import plot_curves
+    runs = {}
+    for name, keys in (('control', ['loss']), ('lsed', ['loss', 'lsed_approx_error'])):
+        log = tmp_path / name / '20261206_000000' / 'vis_data'
+        log.mkdir(parents=True)
+        (log / 'scalars.json').write_text('\n'.join(
+            json.dumps(dict({k: 1.0 / step for k in keys}, step=step))
+            for step in (1, 2)))
+        runs[name] = str(tmp_path / name)
+    keys = ['loss', 'lsed_approx_error', 'lsed_exploit_rate', 'energy_inverse_gain']
+    png = tmp_path / 'curves.png'
+    assert plot_curves(runs, keys, str(png)) == ['loss', 'lsed_approx_error']
+    assert png.stat().st_size > 1000
+    assert plot_curves(runs, ['energy_inverse_gain'], str(tmp_path / 'no.png')) == []
+    assert not (tmp_path / 'no.png').exists()

@@ -27,7 +27,7 @@ import argparse
 from mmengine.registry import init_default_scope
 
 import lsmmocr  # noqa: F401  (registration)
-from lsmmocr.cli import user_errors_exit
+from lsmmocr.cli import check_args, user_errors_exit
 from lsmmocr.experiments.confidence_ranking import run
 
 
@@ -58,6 +58,10 @@ def parse_args() -> argparse.Namespace:
     parser.add_argument('--quick', action='store_true',
                         help='a smoke run: a few iterations of everything')
     args = parser.parse_args()
+    check_args(parser, args, files=('config', 'checkpoint', 'sorter'),
+               positive=('train_iters', 'fit_num', 'group', 'sorter_iters',
+                         'head_iters', 'batch_size'),
+               out_dirs=('work_dir', ), out_files=('dump_scores', ))
     if args.quick:
         args.train_iters, args.sorter_iters, args.head_iters = 5, 60, 40
         args.fit_num, args.group, args.batch_size = 8, 8, 8

@@ -11,7 +11,6 @@ it. Writes ``fidelity.json`` and, per sorter, a PNG of sorter rank against
 exact rank into --out-dir.
 """
 import argparse
-import json
 import os
 import os.path as osp
 from typing import Dict, Optional
@@ -24,9 +23,12 @@ matplotlib.use('Agg')
 import matplotlib.pyplot as plt  # noqa: E402
 from mmocr.registry import MODELS  # noqa: E402
 
+from lsmmocr.cli import check_args  # noqa: E402
 from lsmmocr.ranking import (exact_ranks, fidelity_by_distribution,  # noqa: E402
                              held_out_scores, load_sorter)
 from lsmmocr.ranking.soft_rank_peers import RankFn, torchsort_peers  # noqa: E402
+from lsmmocr.utils import write_json  # noqa: E402
+from lsmmocr.visualization import save_figure  # noqa: E402
 
 
 def real_scores(path: str, seq_len: int, num: int,
@@ -74,8 +76,7 @@ def plot_ranks(sorter: RankFn, scores: Dict[str, torch.Tensor], path: str,
         ax.set_ylabel('sorter rank')
     fig.suptitle(title, fontsize=10)
     fig.tight_layout()
-    fig.savefig(path, dpi=110)
-    plt.close(fig)
+    save_figure(fig, path, dpi=110)
 
 
 def print_table(results: Dict[str, Dict[str, Dict[str, float]]]) -> None:
@@ -104,7 +105,12 @@ def parse_args() -> argparse.Namespace:
                         'architecture')
     parser.add_argument('--seed', type=int, default=0)
     parser.add_argument('--out-dir', default='work_dirs/sorter_eval')
-    return parser.parse_args()
+    args = parser.parse_args()
+    check_args(parser, args,
+               files=('checkpoints', 'real'),
+               positive=('num', ),
+               out_dirs=('out_dir', ))
+    return args
 
 
 def evaluate(checkpoint: str, args: argparse.Namespace,
@@ -136,8 +142,7 @@ def main() -> None:
     peers = torchsort_peers(args.reg) if args.reg else {}
     report = {ckpt: evaluate(ckpt, args, peers) for ckpt in args.checkpoints}
     out = osp.join(args.out_dir, 'fidelity.json')
-    with open(out, 'w') as f:
-        json.dump(report, f, indent=1)
+    write_json(out, report, indent=1)
     print(f'\n-> {out}')
 
 

@@ -5,18 +5,17 @@ distance (each edit distance; each tenth of IoU) and gradient-norm statistics;
 writes them as JSON and a PNG scatter of ê against e into --out-dir.
 """
 import argparse
-import json
 import os
 import os.path as osp
 
 from mmengine.config import DictAction
 
 import lsmmocr  # noqa: F401  (registration)
-from lsmmocr.cli import user_errors_exit
+from lsmmocr.cli import check_args, user_errors_exit
 from lsmmocr.engine import config_task
 from lsmmocr.surrogates import load_surrogate
 from lsmmocr.surrogates.pretrain import fidelity
-from lsmmocr.utils import load_config
+from lsmmocr.utils import load_config, write_json
 from lsmmocr.visualization import scatter_e_hat
 
 
@@ -29,7 +28,12 @@ def parse_args() -> argparse.Namespace:
     parser.add_argument('--seed', type=int, default=1)
     parser.add_argument('--out-dir', default='work_dirs/surrogate_eval')
     parser.add_argument('--cfg-options', nargs='+', action=DictAction)
-    return parser.parse_args()
+    args = parser.parse_args()
+    check_args(parser, args,
+               files=('config', 'checkpoint'),
+               positive=('num_pairs', ),
+               out_dirs=('out_dir', ))
+    return args
 
 
 def main() -> None:
@@ -49,8 +53,7 @@ def main() -> None:
           f'{task.bucket_label}: count, mean |ê-e|')
     for k, (n, err) in fid['mae_by_bucket'].items():
         print(f'  {k:5g}: {n:5d}  {err:.3f}')
-    with open(osp.join(args.out_dir, 'fidelity.json'), 'w') as f:
-        json.dump(fid, f, indent=2)
+    write_json(osp.join(args.out_dir, 'fidelity.json'), fid, indent=2)
     png = osp.join(args.out_dir, 'scatter.png')
     scatter_e_hat(e, e_hat, png, f'Spearman {fid["spearman"]:.3f}, '
             f'|ê-e| {fid["mae"]:.2f}')

@@ -13,6 +13,7 @@ from collections import Counter
 import cv2
 import numpy as np
 
+from lsmmocr.cli import check_args
 from lsmmocr.datasets import SynthTextGenerator, read_charset
 from lsmmocr.datasets.font_registry import FontRegistry
 from lsmmocr.utils import mmocr_dict_file
@@ -32,8 +33,7 @@ def parse_args() -> argparse.Namespace:
     parser.add_argument('--families', action='store_true',
                         help='list every family of each split')
     args = parser.parse_args()
-    if args.per_split <= 0:
-        parser.error(f'--per-split must be positive, got {args.per_split}')
+    check_args(parser, args, positive=('per_split', ), out_files=('specimen', ))
     return args
 
 

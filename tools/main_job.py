@@ -13,6 +13,7 @@ surrogate_scatter.png (ê vs e) and, per seed, curves.png (training curves).
 import argparse
 from dataclasses import fields
 
+from lsmmocr.cli import check_args, user_errors_exit
 from lsmmocr.experiments.main_job import ARMS, DEFAULT_ARMS, MODELS, JobConfig, run
 
 PRESETS = {
@@ -24,6 +25,15 @@ PRESETS = {
     'long': dict(num_train=40000, num_test=2000, baseline_iters=6000,
                  posttune_iters=1500, surrogate_iters=6000, seeds=[0, 1, 2]),
 }
+
+# Sizes that must be positive, and settings that must not be negative.
+POSITIVE = ('num_train', 'num_test', 'baseline_iters', 'posttune_iters',
+            'surrogate_iters', 'surrogate_batch_size', 'batch_size', 'lr',
+            'surrogate_lr', 'risk_samples', 'seeds')
+NON_NEGATIVE = ('num_val', 'converge_iters', 'inner_steps', 'warmup_iters',
+                'grad_penalty', 'max_edits', 'proxy_weight', 'expected_weight',
+                'correct_weight', 'energy_warmup_iters', 'energy_margin_weight',
+                'energy_proxy_weight')
 
 
 def parse_args() -> JobConfig:
@@ -49,11 +59,20 @@ def parse_args() -> JobConfig:
                                 metavar='{true,false}')
         else:
             parser.add_argument(flag, type=type(f.default))
-    args = vars(parser.parse_args())
+    ns = parser.parse_args()
+    check_args(parser, ns, positive=POSITIVE, non_negative=NON_NEGATIVE,
+               files=('baseline_checkpoint', 'surrogate_checkpoint'),
+               out_dirs=('work_dir', 'data_root'))
+    args = vars(ns)
     job = dict(PRESETS.get(args.pop('preset'), {}))
     job.update({k: v for k, v in args.items() if v is not None})
     return JobConfig(**job)
 
 
-if __name__ == '__main__':
+@user_errors_exit
+def main() -> None:
     run(parse_args())
+
+
+if __name__ == '__main__':
+    main()

@@ -9,6 +9,7 @@ import argparse
 import inspect
 import time
 
+from lsmmocr.cli import check_args
 from lsmmocr.datasets import DEFAULT_TEST_FAMILIES, make_synth_dataset
 from lsmmocr.datasets.font_registry import FONT_CORPORA
 from lsmmocr.datasets.renderer import PRESETS
@@ -54,12 +55,8 @@ def parse_args() -> argparse.Namespace:
                         help='bundled corpus: font families held out for the '
                         'test split')
     args = parser.parse_args()
-    for split in ('train', 'val', 'test'):
-        num = getattr(args, f'num_{split}')
-        if num is not None and num < 0:
-            parser.error(f'--num-{split} must be >= 0, got {num}')
-    if args.max_len is not None and args.max_len <= 0:
-        parser.error(f'--max-len must be positive, got {args.max_len}')
+    check_args(parser, args, non_negative=('num_train', 'num_val', 'num_test'),
+               positive=('max_len', ), out_dirs=('out_dir', ))
     return args
 
 

@@ -18,6 +18,7 @@ import os.path as osp
 import subprocess
 import tempfile
 
+from lsmmocr.cli import check_args
 from lsmmocr.experiments.artifact_cache import ArtifactCache, artifact_key
 from lsmmocr.experiments.main_job import (MODELS, JobConfig, artifact_parts,
                                           baseline_run, ensure_data, evaluate,
@@ -33,7 +34,11 @@ def parse_args() -> argparse.Namespace:
                         '(default: the cached one)')
     parser.add_argument('--surrogate', help='the h_Φ checkpoint to ship '
                         '(default: the cached one)')
-    return parser.parse_args()
+    args = parser.parse_args()
+    check_args(parser, args,
+               files=('baseline', 'surrogate'),
+               out_dirs=('data_root', ))
+    return args
 
 
 def source(kind: str, parts: dict, given: str) -> str:

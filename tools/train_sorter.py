@@ -14,6 +14,7 @@ import time
 
 import torch
 
+from lsmmocr.cli import check_args
 from lsmmocr.ranking import (DISTRIBUTIONS, fidelity_by_distribution, held_out_scores,
                              train_sorter)
 
@@ -45,7 +46,12 @@ def parse_args() -> argparse.Namespace:
     parser.add_argument('--eval-num', type=int, default=1000,
                         help='held-out vectors per family (0: skip)')
     parser.add_argument('--device', default='cpu')
-    return parser.parse_args()
+    args = parser.parse_args()
+    check_args(parser, args,
+               positive=('seq_len', 'hidden', 'iters', 'batch_size', 'lr',
+                         'save_every', 'eval_num'),
+               out_files=('out', ))
+    return args
 
 
 def main() -> None:

@@ -16,7 +16,7 @@ import time
 from mmengine.config import DictAction
 
 import lsmmocr  # noqa: F401  (registration)
-from lsmmocr.cli import user_errors_exit
+from lsmmocr.cli import check_args, user_errors_exit
 from lsmmocr.engine import config_task
 from lsmmocr.surrogates.pretrain import fidelity, pretrain_surrogate
 from lsmmocr.utils import load_config
@@ -38,7 +38,12 @@ def parse_args() -> argparse.Namespace:
     parser.add_argument('--device', default='cpu')
     parser.add_argument('--cfg-options', nargs='+', action=DictAction,
                         help='override config settings, key=value')
-    return parser.parse_args()
+    args = parser.parse_args()
+    check_args(parser, args,
+               files=('config', ),
+               positive=('iters', 'batch_size', 'lr', 'save_every'),
+               out_files=('out', ))
+    return args
 
 
 def main() -> None:

@@ -1,5 +1,4 @@
 """Write rendered samples as an MMOCR 1.x dataset: images plus one JSON."""
-import json
 import os
 import os.path as osp
 from typing import Callable, Dict, List, Tuple
@@ -7,6 +6,8 @@ from typing import Callable, Dict, List, Tuple
 import cv2
 import numpy as np
 from mmengine.utils import ProgressBar
+
+from ..utils import write_json
 
 # index -> (BGR image, the sample's annotation without its img_path)
 Record = Callable[[int], Tuple[np.ndarray, dict]]
@@ -33,8 +34,5 @@ def write_split(out_dir: str, task: str, split: str, num: int,
         if bar is not None:
             bar.update()
     ann_file = osp.join(out_dir, f'{task}_{split}.json')
-    tmp = ann_file + '.tmp'
-    with open(tmp, 'w', encoding='utf-8') as f:
-        json.dump(dict(metainfo=metainfo, data_list=data_list), f)
-    os.replace(tmp, ann_file)
+    write_json(ann_file, dict(metainfo=metainfo, data_list=data_list))
     return ann_file

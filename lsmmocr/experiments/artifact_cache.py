@@ -16,7 +16,6 @@ reference results, with their provenance in ``artifacts/manifest.json``.
 import glob
 import hashlib
 import json
-import os
 import os.path as osp
 import shutil
 from functools import lru_cache
@@ -24,7 +23,8 @@ from typing import Callable, Dict, Optional
 
 import torch
 
-from ..utils import cache_root, package_data, read_checkpoint
+from ..utils import (atomic_path, cache_root, package_data, read_checkpoint,
+                     save_atomic, write_json)
 
 SHIPPED_ROOT = package_data('artifacts')
 # What a shipped checkpoint keeps: what loading it (not resuming) reads.
@@ -56,7 +56,6 @@ def versions() -> Dict[str, str]:
     import mmcv
     import mmengine
     import mmocr
-    import torch
     package = osp.dirname(osp.dirname(osp.abspath(__file__)))
     sources = glob.glob(osp.join(package, '**', '*.py'), recursive=True)
     return dict(torch=torch.__version__, mmcv=mmcv.__version__,
@@ -104,10 +103,9 @@ class ArtifactCache:
 
     def put(self, key: str, path: str) -> str:
         """Copy ``path`` into the cache (atomically) and return the copy."""
-        os.makedirs(self.dir, exist_ok=True)
         dest = osp.join(self.dir, key + '.pth')
-        shutil.copyfile(path, dest + '.tmp')
-        os.replace(dest + '.tmp', dest)
+        with atomic_path(dest) as tmp:
+            shutil.copyfile(path, tmp)
         return dest
 
     def shipped(self, parts: Dict) -> Optional[str]:
@@ -141,11 +139,9 @@ class ArtifactCache:
         missing = [k for k in SHIPPED_ENTRIES if k not in state]
         if missing:
             raise ValueError(f'{path} has no {missing}: not a checkpoint')
-        os.makedirs(self.shipped_dir, exist_ok=True)
         key = shipped_key(**parts)
         dest = osp.join(self.shipped_dir, key + '.pth')
-        torch.save({k: state[k] for k in SHIPPED_ENTRIES}, dest + '.tmp')
-        os.replace(dest + '.tmp', dest)
+        save_atomic({k: state[k] for k in SHIPPED_ENTRIES}, dest)
         manifest = osp.join(osp.dirname(self.shipped_dir), 'manifest.json')
         entries = {}
         if osp.isfile(manifest):
@@ -154,6 +150,5 @@ class ArtifactCache:
         entries[f'{self.kind}/{key}.pth'] = dict(
             provenance, source=osp.basename(path), sha256=file_digest(dest),
             versions=versions())
-        with open(manifest, 'w') as f:
-            json.dump(entries, f, indent=2, sort_keys=True)
+        write_json(manifest, entries, indent=2, sort_keys=True)
         return dest

@@ -9,7 +9,6 @@ trained on the frozen recognizer's output features with the SoDeep Spearman
 loss (after) and, as a peer, the same head trained by mean squared error.
 ``tools/confidence_ranking.py`` is the command line.
 """
-import json
 import os
 import os.path as osp
 import time
@@ -29,9 +28,9 @@ from torch.utils.data import ConcatDataset, DataLoader, Dataset
 from ..diagnostics.gradient_quality import collect_outputs
 from ..edit_distance import edit_distances
 from ..losses.sequence_metric_loss import layout_for
-from ..ranking import load_sorter, save_atomic, train_sorter
+from ..ranking import load_sorter, train_sorter
 from ..surrogates.sequence_layout import SequenceLayout
-from ..utils import read_checkpoint
+from ..utils import atomic_path, read_checkpoint, save_atomic, write_json
 
 FEATURES = ('char_mean', 'char_min', 'log_likelihood', 'num_chars',
             'frame_mean', 'frame_min', 'margin_mean', 'margin_min',
@@ -266,11 +265,11 @@ def run(config: str, work_dir: str, checkpoint: Optional[str] = None,
                   word_acc_test=float(np.mean(ed_test == 0)),
                   head_loss_first=float(np.mean(sod[:k])),
                   head_loss_last=float(np.mean(sod[-k:])))
-    with open(osp.join(work_dir, 'confidence_ranking.json'), 'w') as f:
-        json.dump(report, f, indent=1)
+    write_json(osp.join(work_dir, 'confidence_ranking.json'), report, indent=1)
     if dump_scores:
-        np.savez(dump_scores, word_conf=torch.sigmoid(x_test[:, 0]).numpy(),
-                 char_conf=chars.astype(np.float32), edit_distance=ed_test)
+        with atomic_path(dump_scores) as tmp:
+            np.savez(tmp, word_conf=torch.sigmoid(x_test[:, 0]).numpy(),
+                     char_conf=chars.astype(np.float32), edit_distance=ed_test)
         print(f'scores -> {dump_scores}')
     print(f'done in {time.time() - t0:.0f} s -> {work_dir}')
     return report

@@ -29,7 +29,7 @@ from ..engine.config_task import config_task
 from ..surrogates.checkpoint import load_surrogate
 from ..surrogates.edit_distance_task import EditDistanceTask
 from ..surrogates.pretrain import fidelity, pretrain_surrogate
-from ..utils import mmocr_dict_file, package_data
+from ..utils import mmocr_dict_file, package_data, write_json, write_text
 from ..visualization import plot_curves, scatter_e_hat
 from .artifact_cache import ArtifactCache, data_fingerprint, file_digest
 from .stages import Stages, progress_line
@@ -145,14 +145,34 @@ class JobConfig:
 
 
 def ensure_data(job: JobConfig) -> None:
-    """Render the synthetic dataset unless it is already there."""
+    """Render the synthetic dataset unless it is already there (and whole:
+    every split's annotation file readable)."""
     if osp.isfile(osp.join(job.data_root, 'textrecog_test.json')):
+        for split in ('train', 'val', 'test'):
+            check_annotations(osp.join(job.data_root, f'textrecog_{split}.json'))
         print(f'data: reusing {job.data_root}')
         return
     make_synth_dataset(job.data_root,
                        mmocr_dict_file('lower_english_digits.txt'),
                        dict(train=job.num_train, val=job.num_val,
                             test=job.num_test), seed=0)
+
+
+def check_annotations(path: str) -> None:
+    """Raise a ``ValueError`` naming ``path`` unless it is an MMOCR
+    annotation file (JSON with a ``data_list``)."""
+    try:
+        with open(path, encoding='utf-8') as f:
+            ann = json.load(f)
+    except FileNotFoundError:
+        raise FileNotFoundError(f'{path} is missing: delete its folder to '
+                                'render the data again') from None
+    except json.JSONDecodeError as e:
+        raise ValueError(f'{path} is not valid JSON ({e}): delete its folder '
+                         'to render the data again') from None
+    if not isinstance(ann, dict) or 'data_list' not in ann:
+        raise ValueError(f'{path} is not an MMOCR annotation file (no '
+                         'data_list)')
 
 
 def finished_run(work_dir: str, run: dict) -> Optional[str]:
@@ -227,8 +247,7 @@ def _run_training(cfg: str, work_dir: str, run: dict, label: str) -> str:
            *run['options']]
     print('$', ' '.join(cmd), flush=True)
     os.makedirs(work_dir, exist_ok=True)
-    with open(osp.join(work_dir, 'run.json'), 'w') as f:
-        json.dump(run, f)
+    write_json(osp.join(work_dir, 'run.json'), run)
     with open(osp.join(work_dir, 'stdout.log'), 'w') as log:
         proc = subprocess.Popen(cmd, stdout=subprocess.PIPE,
                                 stderr=subprocess.STDOUT, text=True,
@@ -438,8 +457,7 @@ def run_seed(job: JobConfig, seed: int, baseline: str,
     results = {name: evaluate(job, ckpt, osp.join(root, f'eval_{name}'),
                               f'seed {seed} {name} test')
                for name, ckpt in ckpts.items()}
-    with open(osp.join(root, 'results.json'), 'w') as f:
-        json.dump(results, f, indent=2)
+    write_json(osp.join(root, 'results.json'), results, indent=2)
     return results
 
 
@@ -500,10 +518,10 @@ def run(job: JobConfig) -> Dict:
     """Run every seed and write ``report.md`` / ``report.json``."""
     os.environ['LSMMOCR_SYNTH_ROOT'] = osp.abspath(job.data_root)
     job.work_dir = osp.abspath(job.work_dir)
-    os.makedirs(job.work_dir, exist_ok=True)
     stages = Stages()
     with stages('data'):
         ensure_data(job)
+    os.makedirs(job.work_dir, exist_ok=True)
     with stages('baseline'):
         baseline = converge(job, train_baseline(job))
     with stages('surrogate pre-training'):
@@ -516,10 +534,8 @@ def run(job: JobConfig) -> Dict:
     summary['surrogate'] = surrogate
     summary['stage_seconds'] = stages.seconds
     report = dict(settings=asdict(job), per_seed=per_seed, summary=summary)
-    with open(osp.join(job.work_dir, 'report.json'), 'w') as f:
-        json.dump(report, f, indent=2)
+    write_json(osp.join(job.work_dir, 'report.json'), report, indent=2)
     md = markdown(job, summary) + f'\nStage times:\n\n{stages.markdown()}'
-    with open(osp.join(job.work_dir, 'report.md'), 'w') as f:
-        f.write(md)
+    write_text(osp.join(job.work_dir, 'report.md'), md)
     print(md)
     return report

@@ -1,7 +1,6 @@
 """SoDeep (Engilberge et al., CVPR 2019): a network that maps a score vector
 to its ranks, trained on synthetic vectors only, then frozen and used as a
 differentiable stand-in for ranking."""
-import os
 import os.path as osp
 from typing import Callable, Optional, Sequence
 
@@ -13,7 +12,7 @@ from mmengine.utils import ProgressBar
 from mmocr.registry import MODELS
 
 from ..surrogates.edit_distance_embedding import ResidualConv1d
-from ..utils import read_checkpoint
+from ..utils import read_checkpoint, save_atomic
 from .sorter_data import DISTRIBUTIONS, exact_ranks, sample_scores
 
 ARCHS = ('bilstm', 'conv')
@@ -168,14 +167,6 @@ def load_sorter(path: str, seq_len: Optional[int] = None,
     if frozen:
         sorter.requires_grad_(False)
     return sorter
-
-
-def save_atomic(obj: dict, path: str) -> None:
-    """``torch.save`` to a temporary name, then rename: an interrupted save
-    never leaves a broken file."""
-    os.makedirs(osp.dirname(osp.abspath(path)), exist_ok=True)
-    torch.save(obj, path + '.tmp')
-    os.replace(path + '.tmp', path)
 
 
 def train_sorter(cfg: dict,

@@ -43,9 +43,14 @@ def check_compatible(state: dict, space: MetricSpace,
     # Checkpoints from before ``align_targets`` existed used canonical rows.
     want = space.meta()
     have = {'align_targets': False, **state.get('meta', {})}
+    have.pop('surrogate', None)
     if not check_targets:
-        want.pop('align_targets', None)
-    diff = {k: (have.get(k), v) for k, v in want.items() if have.get(k) != v}
+        for meta in (want, have):
+            meta.pop('align_targets', None)
+    # What only the checkpoint has first: it says which metric it is for.
+    keys = [k for k in have if k not in want] + list(want)
+    diff = {k: (have.get(k), want.get(k)) for k in keys
+            if have.get(k) != want.get(k)}
     if diff:
         lines = '; '.join(f'{k}: checkpoint has {a!r}, model needs {b!r}'
                           for k, (a, b) in diff.items())

@@ -1,6 +1,5 @@
 """Global pre-training of h_Φ and its fidelity on held-out pairs, for any
 learned metric (a :class:`~.surrogate_task.SurrogateTask`: LS-ED, LS-IoU)."""
-import os
 import os.path as osp
 from typing import Dict, Optional
 
@@ -11,6 +10,7 @@ from mmengine.utils import ProgressBar
 from mmocr.registry import MODELS
 from scipy.stats import kendalltau, spearmanr
 
+from ..utils import save_atomic
 from .checkpoint import build_surrogate, surrogate_state
 from .pairs import Pairs
 from .surrogate_task import SurrogateTask
@@ -59,13 +59,6 @@ def fidelity(surrogate: nn.Module, pairs: Pairs, task: SurrogateTask,
         e=e, e_hat=e_hat_np)
 
 
-def _save(obj: dict, path: str) -> None:
-    """Write atomically: an interrupted save never leaves a broken file."""
-    os.makedirs(osp.dirname(osp.abspath(path)), exist_ok=True)
-    torch.save(obj, path + '.tmp')
-    os.replace(path + '.tmp', path)
-
-
 def pretrain_surrogate(task: SurrogateTask,
                        out: str,
                        iters: int = 3000,
@@ -105,7 +98,7 @@ def pretrain_surrogate(task: SurrogateTask,
         state = surrogate_state(surrogate, task.space, task.surrogate)
         state.update(optimizer=optim.state_dict(), scheduler=sched.state_dict(),
                      pairs=source.state_dict(), iter=it)
-        _save(state, out)
+        save_atomic(state, out)
 
     bar = ProgressBar(iters - start) if iters > start else None
     for it in range(start, iters):
