@@ -10,6 +10,7 @@ from conftest import (CONFIGS, REPO, assert_same_state, killed_config, post_tune
 from mmengine.hooks import Hook
 
 CRNN_LSED = str(CONFIGS / 'textrecog/crnn/crnn_mini-vgg_lsed_synth.py')
+CRNN_RISK = str(CONFIGS / 'textrecog/crnn/crnn_mini-vgg_expected-risk_synth.py')
 
 
 @pytest.mark.slow
@@ -140,9 +141,7 @@ def test_expected_risk_post_tuning_runs_without_a_surrogate(synth_root,
     over = 'post_tune.overrides.'
     start, _, _ = post_tune_final(CRNN_LSED, synth_root, tmp_path / 'zero', **{
         over + 'train_cfg.max_iters': 1, over + 'optim_wrapper.optimizer.lr': 0})
-    model, phi, hub = post_tune_final(CRNN_LSED, synth_root, tmp_path / 'risk', **{
-        'post_tune.trainer': None,
-        'post_tune.module_loss.type': 'ExpectedRiskModuleLoss'})
+    model, phi, hub = post_tune_final(CRNN_RISK, synth_root, tmp_path / 'risk')
     assert phi is None
     assert 'train/expected_ed' in hub.log_scalars
     assert any(not torch.equal(v, start[k]) for k, v in model.items()

@@ -49,7 +49,9 @@ def test_main_job_writes_a_finite_report(tmp_path):
     assert 'baseline: cached' in proc.stdout
     assert 'surrogate: cached' in proc.stdout
     assert not (other / 'baseline').exists()
-    assert proc.stdout.count('crnn_mini-vgg_lsed_synth_online.py') == 4
+    # converged (the control's config) and the three arms' configs
+    for arm, runs in (('control', 2), ('lsed', 1), ('expected-risk', 1)):
+        assert proc.stdout.count(f'crnn_mini-vgg_{arm}_synth_online.py') == runs
     online = json.loads((other / 'report.json').read_text())
     assert online['per_seed']['0']['baseline'] == report['per_seed']['0']['baseline']
     assert online['settings']['posttune_data'] == 'online'
@@ -75,7 +77,11 @@ def test_dynamic_arms_use_the_dynamic_loss_configs():
         cfg = Config.fromfile(package_data(job.posttune_config('dynamic_unrolled')))
         assert cfg.post_tune.module_loss.type == 'DynamicEnergyModuleLoss'
         assert cfg.post_tune.trainer.type == 'DynamicLossHook'
-        assert 'lsed' in job.posttune_config('control')
+        for arm in ('control', 'lsed', 'expected_risk'):  # one config per arm
+            cfg = Config.fromfile(package_data(job.posttune_config(arm)))
+            assert cfg.post_tune.trainer is None or arm == 'lsed'
+        assert job.posttune_config('control').endswith(
+            'control_synth.py' if data == 'disk' else 'control_synth_online.py')
 
 
 def test_an_lsed_task_objective_gets_the_jobs_surrogate():

@@ -34,29 +34,29 @@ from ..visualization import plot_curves, scatter_e_hat
 from .artifact_cache import ArtifactCache, data_fingerprint, file_digest
 from .stages import Stages, progress_line
 
-# Per model: the baseline's config, then the LS-ED and the dynamic-loss
-# post-tuning configs.
+# Per model: the baseline's config, and its post-tuning configs, one per arm
+# family (``{arm}``: control, lsed, expected-risk, dynamic), each inheriting
+# the arm's post-tuning base (configs/_base_/*_posttune.py).
 MODELS = {
     'crnn': ('configs/textrecog/crnn/crnn_mini-vgg_synth.py',
-             'configs/textrecog/crnn/crnn_mini-vgg_lsed_synth.py',
-             'configs/textrecog/crnn/crnn_mini-vgg_dynamic_synth.py'),
+             'configs/textrecog/crnn/crnn_mini-vgg_{arm}_synth.py'),
     'nrtr': ('configs/textrecog/nrtr/nrtr_modality-transform_synth.py',
-             'configs/textrecog/nrtr/nrtr_modality-transform_lsed_synth.py',
-             'configs/textrecog/nrtr/nrtr_modality-transform_dynamic_synth.py'),
+             'configs/textrecog/nrtr/nrtr_modality-transform_{arm}_synth.py'),
     # The paper's setting in miniature: BiLSTM encoder + attention decoder.
     'aster': ('configs/textrecog/aster/aster_mini-vgg_synth.py',
-              'configs/textrecog/aster/aster_mini-vgg_lsed_synth.py',
-              'configs/textrecog/aster/aster_mini-vgg_dynamic_synth.py'),
+              'configs/textrecog/aster/aster_mini-vgg_{arm}_synth.py'),
 }
 # Post-tuning on synthetic text rendered on the fly (``--posttune-data online``).
 ONLINE_POSTTUNE = {
-    'crnn': ('configs/textrecog/crnn/crnn_mini-vgg_lsed_synth_online.py',
-             'configs/textrecog/crnn/crnn_mini-vgg_dynamic_synth_online.py')}
+    'crnn': 'configs/textrecog/crnn/crnn_mini-vgg_{arm}_synth_online.py'}
 METRICS = ('word_acc', 'total_edit_distance', 'ned_gt', '1-N.E.D', 'cer')
 # The dynamic loss's arms, by how ψ learns (DynamicLossHook's psi_update).
 DYNAMIC_ARMS = {'dynamic': 'implicit', 'dynamic_unrolled': 'unrolled',
                 'dynamic_margin': 'margin'}
 RUNS = ('baseline', 'control', 'lsed', 'expected_risk', *DYNAMIC_ARMS)
+# The config family of each arm (the dynamic variants differ in an option).
+ARM_CONFIGS = dict(control='control', lsed='lsed', expected_risk='expected-risk',
+                   **{arm: 'dynamic' for arm in DYNAMIC_ARMS})
 ARMS = RUNS[1:]
 # control, LS-ED, expected risk. The dynamic loss (`--arms ... dynamic`) costs
 # about 9 recognizer passes per step: with it the default run would leave the
@@ -118,11 +118,10 @@ class JobConfig:
     def posttune_config(self, arm: str = 'lsed') -> str:
         """The post-tuning config of ``arm`` for ``model`` and
         ``posttune_data``."""
-        which = int(arm in DYNAMIC_ARMS)
         if self.posttune_data == 'disk':
-            return MODELS[self.model][1 + which]
+            return MODELS[self.model][1].format(arm=ARM_CONFIGS[arm])
         if self.posttune_data == 'online' and self.model in ONLINE_POSTTUNE:
-            return ONLINE_POSTTUNE[self.model][which]
+            return ONLINE_POSTTUNE[self.model].format(arm=ARM_CONFIGS[arm])
         raise ValueError(
             f'posttune_data must be "disk" or "online" (models '
             f'{sorted(ONLINE_POSTTUNE)}), got {self.posttune_data!r} for '
@@ -303,14 +302,12 @@ def posttune_options(job: JobConfig, seed: int, baseline: str, arm: str,
         f'{pt}overrides.default_hooks.checkpoint.interval={job.posttune_iters}',
         f'{pt}overrides.optim_wrapper.optimizer.lr={job.lr}']
     st, ml = f'{pt}trainer.', f'{pt}module_loss.'
-    if arm == 'control':  # same schedule, proxy loss, no hook
-        return opts + [f'{pt}module_loss=None', f'{pt}trainer=None']
+    if arm == 'control':  # its config: same schedule, proxy loss, no hook
+        return opts
     if arm in DYNAMIC_ARMS:
         return opts + dynamic_options(job, seed, arm, surrogate)
     if arm == 'expected_risk':
-        return opts + [f'{pt}trainer=None',
-                       f'{ml}type=ExpectedRiskModuleLoss', f'{ml}feds=None',
-                       f'{ml}num_samples={job.risk_samples}',
+        return opts + [f'{ml}num_samples={job.risk_samples}',
                        f'{ml}baseline={job.risk_baseline}',
                        f'{ml}proxy_weight={job.proxy_weight}']
     opts += [f'{st}pretrained={surrogate}', f'{st}source={job.source}',
@@ -377,7 +374,8 @@ def converge(job: JobConfig, baseline: str) -> str:
         return baseline
     longer = replace(job, posttune_iters=job.converge_iters)
     options = posttune_options(longer, 0, baseline, 'control')
-    return train(job.posttune_config(), osp.join(job.work_dir, 'converged'),
+    return train(job.posttune_config('control'),
+                 osp.join(job.work_dir, 'converged'),
                  options, 'converged', dict(
                      data=data_fingerprint(job.data_root),
                      start=file_digest(baseline)), job.use_shipped)

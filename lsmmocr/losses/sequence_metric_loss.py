@@ -68,8 +68,7 @@ class SequenceMetricLoss(nn.Module):
                  loss_weight: float = 1.0,
                  ctc_seq_len: Optional[int] = None,
                  output: str = 'fusion',
-                 align_targets: bool = False,
-                 **kwargs) -> None:
+                 align_targets: bool = False) -> None:
         super().__init__()
         name = type(self).__name__
         if proxy is None:
