@@ -3,14 +3,12 @@
 # model E_ψ(x, z); ψ is learned through that step with implicit gradients.
 #
 #   _base_ = ['mmocr::textrecog/<family>/<config>.py',
-#             '<this repo>/configs/_base_/dynamic_loss_posttune.py']
+#             'lsmmocr::_base_/dynamic_loss_posttune.py']
 #   load_from = 'path/to/converged_checkpoint.pth'
 #
 # Only new keys are defined here (MMEngine forbids keys repeated across bases);
 # PostTuneRunner applies `post_tune` to the merged config before building.
-_base_ = ['schedules/posttune_schedule.py']
-custom_imports = dict(imports=['lsmmocr'], allow_failed_imports=False)
-runner_type = 'PostTuneRunner'
+_base_ = ['posttune_runtime.py']
 
 post_tune = dict(
     # The decoder's loss becomes E_ψ; the original is its proxy.

@@ -4,9 +4,7 @@
 #
 #   _base_ = ['<recognizer config>.py',
 #             'lsmmocr::_base_/expected_risk_posttune.py']
-_base_ = ['schedules/posttune_schedule.py']
-custom_imports = dict(imports=['lsmmocr'], allow_failed_imports=False)
-runner_type = 'PostTuneRunner'
+_base_ = ['posttune_runtime.py']
 
 post_tune = dict(
     # The decoder's loss becomes E[ED]; the original is its proxy.

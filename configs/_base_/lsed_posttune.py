@@ -1,14 +1,12 @@
 # LS-ED post-tuning (Patel et al., ECCV 2020) for any MMOCR recognizer config:
 #
 #   _base_ = ['mmocr::textrecog/<family>/<config>.py',
-#             '<this repo>/configs/_base_/lsed_posttune.py']
+#             'lsmmocr::_base_/lsed_posttune.py']
 #   load_from = 'path/to/converged_checkpoint.pth'
 #
 # Only new keys are defined here (MMEngine forbids keys repeated across bases);
 # PostTuneRunner applies `post_tune` to the merged config before building.
-_base_ = ['schedules/posttune_schedule.py']
-custom_imports = dict(imports=['lsmmocr'], allow_failed_imports=False)
-runner_type = 'PostTuneRunner'
+_base_ = ['posttune_runtime.py']
 
 post_tune = dict(
     # The decoder's loss becomes the LS-ED loss; the original is its proxy.
