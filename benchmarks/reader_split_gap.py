@@ -6,7 +6,8 @@ with a uniform spread over fonts says the reader has not learnt to generalise
 across typefaces; a gap made by a few fonts says those fonts are the problem;
 no gap says training itself is the limit. A minute per 300 crops per split.
 
-    python benchmarks/reader_split_gap.py configs/textrecog/aster/aster_mini-vgg_fonts.py \\
+    python benchmarks/reader_split_gap.py \\
+        configs/textrecog/aster/aster_mini-vgg_fonts.py \\
         ~/lsmmocr_runs/aster_fonts/iter_4500.pth --num 300
 """
 import argparse
@@ -31,7 +32,7 @@ def normalise(text: str) -> str:
     return re.sub(r'[^a-z0-9]', '', text.lower())
 
 
-def read(model, dataset, indices: List[int], pipeline: str,
+def read(model, dataset, indices: List[int],
          batch: int = 32) -> List[Tuple[str, bool]]:
     """``(font, read right)`` of each crop."""
     out = []
@@ -70,9 +71,9 @@ def main() -> None:
         dataset = DATASETS.build(dict(stream, split=split, num_samples=10**9,
                                       test_mode=True, pipeline=pipeline))
         results[split] = read(model, dataset,
-                              list(range(offset, offset + args.num)),
-                              args.pipeline)
-    print(f'\n{args.checkpoint}, {args.pipeline} pipeline, {args.num} crops per split\n')
+                              list(range(offset, offset + args.num)))
+    print(f'\n{args.checkpoint}, {args.pipeline} pipeline, {args.num} crops '
+          'per split\n')
     print('| split | word accuracy |\n|---|---|')
     for split, res in results.items():
         print(f'| {split} families | {100 * sum(r for _, r in res) / len(res):.1f} % |')
