@@ -53,7 +53,14 @@ make_venv() {
 }
 
 vpy() { "$VENV/bin/python" "$@"; }
-pip_install() { vpy -m pip install --progress-bar on "$@"; }
+pip_install() {  # pip's own output goes to $VENV/pip.log; its tail is shown on failure
+  local log="$VENV/pip.log"
+  echo "    pip install $* (log: $log)"
+  if ! vpy -m pip install --progress-bar off "$@" >>"$log" 2>&1; then
+    tail -n 40 "$log" >&2
+    return 1
+  fi
+}
 
 install_torch() {
   if vpy -c "import torch, torchvision, sys; sys.exit(torch.__version__.split('+')[0] != '$TORCH_VERSION')" 2>/dev/null; then
