@@ -27,8 +27,11 @@ model = dict(
         attn_dims=128,
         hidden_size=256,
         postprocessor=dict(type='AttentionPostprocessor'),
+        # The dictionary is lower-case (as CRNN's): capitals are read as
+        # their lower case, as CRNN's CTC loss reads them, not as <UKN>.
         module_loss=dict(
-            type='CEModuleLoss', flatten=True, ignore_first_char=True),
+            type='CEModuleLoss', flatten=True, ignore_first_char=True,
+            letter_case='lower'),
         dictionary=dictionary),
     data_preprocessor=dict(
         type='TextRecogDataPreprocessor', mean=[127], std=[127]))
