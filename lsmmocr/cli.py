@@ -51,7 +51,7 @@ def main(argv: Optional[List[str]] = None) -> None:
         sys.exit(f'usage: lsmmocr {{{",".join(TOOLS)}}} ARGS  (MMOCR\'s '
                  'tools/train.py and tools/test.py with lsmmocr registered; '
                  'lsmmocr train --help)')
-    sys.argv = [argv[0], *argv[1:]]
+    sys.argv = list(argv)
     run_mmocr_tool(TOOLS[argv[0]])
 
 
@@ -81,6 +81,14 @@ def _flag(parser: argparse.ArgumentParser, dest: str) -> str:
     return dest
 
 
+def _nearest_existing(path: str) -> str:
+    """``path``, or its nearest ancestor that exists."""
+    path = osp.abspath(path)
+    while not osp.exists(path):
+        path = osp.dirname(path)
+    return path
+
+
 def check_args(parser: argparse.ArgumentParser, args: argparse.Namespace,
                positive: Iterable[str] = (), non_negative: Iterable[str] = (),
                files: Iterable[str] = (), out_dirs: Iterable[str] = (),
@@ -106,16 +114,12 @@ def check_args(parser: argparse.ArgumentParser, args: argparse.Namespace,
         if not osp.isfile(v):
             parser.error(f'{flag}: no such file: {v}')
     for flag, v in values(out_dirs):
-        path = osp.abspath(v)
-        while not osp.exists(path):
-            path = osp.dirname(path)
+        path = _nearest_existing(v)
         if not osp.isdir(path):
             parser.error(f'{flag}: {path} is a file, not a directory')
     for flag, v in values(out_files):
         if osp.isdir(v):
             parser.error(f'{flag}: {v} is a directory, not a file')
-        parent = osp.dirname(osp.abspath(v))
-        while not osp.exists(parent):
-            parent = osp.dirname(parent)
+        parent = _nearest_existing(osp.dirname(osp.abspath(v)))
         if not osp.isdir(parent):
             parser.error(f'{flag}: {parent} is a file, not a directory')

@@ -23,11 +23,13 @@ def atomic_path(path: str) -> Iterator[str]:
     """A temporary name in ``path``'s folder (made if missing) to write
     ``path`` under, with the same extension; renamed to ``path`` when the
     block ends, removed if it fails: an interrupted write never leaves a half
-    file, and an earlier complete file stays until the new one is whole."""
+    file, and an earlier complete file stays until the new one is whole. The
+    name holds the process id, so processes writing the same file (data
+    loader workers filling a cache) never share one."""
     folder, name = osp.split(osp.abspath(path))
     os.makedirs(folder, exist_ok=True)
     stem, ext = osp.splitext(name)
-    tmp = osp.join(folder, f'.{stem}.tmp{ext}')
+    tmp = osp.join(folder, f'.{stem}.{os.getpid()}.tmp{ext}')
     try:
         yield tmp
         os.replace(tmp, path)
@@ -121,6 +123,14 @@ def side_effect_free(model: torch.nn.Module) -> Iterator[None]:
         yield
     for k, v in model.named_buffers():
         v.copy_(buffers[k])
+
+
+def check_settings(**checks: Tuple[object, bool, object]) -> None:
+    """Raise ``ValueError`` naming the first setting that fails its check:
+    ``name=(value, ok, allowed)``, ``allowed`` said in the message."""
+    for name, (value, ok, allowed) in checks.items():
+        if not ok:
+            raise ValueError(f'{name} must be {allowed}, got {value!r}')
 
 
 def objective(losses: dict) -> torch.Tensor:

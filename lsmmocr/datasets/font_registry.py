@@ -26,7 +26,7 @@ from fontTools.agl import toUnicode
 from fontTools.ttLib import TTFont
 from PIL import ImageFont
 
-from ..utils import cache_root
+from ..utils import cache_root, write_json
 from .fonts import font_dir, font_files, split_families
 
 SYSTEM_FONT_DIRS = ('/usr/share/fonts', '/usr/local/share/fonts',
@@ -169,11 +169,8 @@ def cached_scan(paths: Sequence[str], charset: str
         data = json.loads(cache.read_text())
         return [FontInfo(**f) for f in data['fonts']], data['dropped']
     fonts, dropped = scan_fonts(paths, charset)
-    cache.parent.mkdir(parents=True, exist_ok=True)
-    tmp = cache.with_suffix(f'.{os.getpid()}.tmp')
-    tmp.write_text(json.dumps(
-        dict(fonts=[f.__dict__ for f in fonts], dropped=dropped)))
-    os.replace(tmp, cache)
+    write_json(str(cache), dict(fonts=[f.__dict__ for f in fonts],
+                                dropped=dropped))
     return fonts, dropped
 
 

@@ -79,14 +79,19 @@ def frame_features(probs: torch.Tensor, layout: SequenceLayout) -> torch.Tensor:
     return torch.stack(feats, 1)
 
 
-def recognize(model: nn.Module, loader: DataLoader, layout: SequenceLayout
+def recognize(model: nn.Module, loader: DataLoader
               ) -> Tuple[torch.Tensor, np.ndarray, np.ndarray]:
     """Word features ``(N, F)``, the edit distance of each greedy prediction
     to its ground truth (in the loss's letter case) and every emitted
-    character's score, on ``loader``."""
-    feats, preds, gts, chars = [], [], [], []
+    character's score, on ``loader``. The outputs' layout is the decoder's,
+    its length (a CTC decoder's frame count) read from the outputs."""
+    feats, preds, gts, chars, layout = [], [], [], [], None
     with torch.no_grad():
         for out in collect_outputs(model, loader):
+            if layout is None:
+                layout = layout_for(model.decoder.module_loss,
+                                    model.decoder.max_seq_len,
+                                    ctc_seq_len=out.logits.shape[1])
             probs = out.logits.softmax(-1)
             feats.append(frame_features(probs, layout))
             preds += layout.decode(probs)
@@ -220,7 +225,6 @@ def run(config: str, work_dir: str, checkpoint: Optional[str] = None,
                                  osp.join(work_dir, 'recognizer'))
         save_atomic(dict(state_dict=model.state_dict()),
                     osp.join(work_dir, 'recognizer.pth'))
-    layout = output_layout(model, fit_set[0])
     if sorter:
         sorter_net = load_sorter(sorter, seq_len=group)
     else:
@@ -234,8 +238,8 @@ def run(config: str, work_dir: str, checkpoint: Optional[str] = None,
     def loader(ds: Dataset) -> DataLoader:
         return DataLoader(ds, batch_size=batch_size, collate_fn=pseudo_collate)
 
-    x_fit, ed_fit, _ = recognize(model, loader(fit_set), layout)
-    x_test, ed_test, chars = recognize(model, loader(test_set), layout)
+    x_fit, ed_fit, _ = recognize(model, loader(fit_set))
+    x_test, ed_test, chars = recognize(model, loader(test_set))
     if len(x_fit) < group:
         raise ValueError(f'{len(x_fit)} fitting words, fewer than --group {group}')
     mu, sd = x_fit.mean(0), x_fit.std(0) + 1e-6
@@ -273,14 +277,6 @@ def run(config: str, work_dir: str, checkpoint: Optional[str] = None,
         print(f'scores -> {dump_scores}')
     print(f'done in {time.time() - t0:.0f} s -> {work_dir}')
     return report
-
-
-def output_layout(model: nn.Module, sample: dict) -> SequenceLayout:
-    """The layout of the recognizer's outputs (a CTC decoder's frame count
-    read from one forward on ``sample``)."""
-    out = collect_outputs(model, [pseudo_collate([sample])])[0]
-    return layout_for(model.decoder.module_loss, model.decoder.max_seq_len,
-                      ctc_seq_len=out.logits.shape[1])
 
 
 def print_results(results: Dict[str, dict], ed_test: np.ndarray) -> None:

@@ -14,7 +14,7 @@ from ..losses.dynamic_energy_loss import (DynamicEnergyModuleLoss, EnergyBatch,
                                           margin_loss)
 from ..surrogates.checkpoint import load_surrogate
 from ..surrogates.sequence_layout import SequenceLayout
-from ..utils import unwrap_model
+from ..utils import check_settings, unwrap_model
 from .attached_network_hook import AttachedNetworkHook
 
 
@@ -78,22 +78,17 @@ class DynamicLossHook(AttachedNetworkHook):
                  **kwargs) -> None:
         super().__init__(network=energy, loss_type=DynamicEnergyModuleLoss,
                          ckpt_key='dynamic_energy', **kwargs)
-        values = dict(psi_update=psi_update, inverse=inverse,
-                      margin_weight=margin_weight, inverse_terms=inverse_terms,
-                      damping=damping, fd_eps=fd_eps, interval=interval,
-                      warmup_iters=warmup_iters)
         margin_ok = margin_weight > 0 if psi_update == 'margin' else margin_weight >= 0
-        checks = dict(psi_update=(psi_update in PSI_UPDATES, PSI_UPDATES),
-                      inverse=(inverse in INVERSES, INVERSES),
-                      margin_weight=(margin_ok, "> 0 with psi_update='margin', "
-                                     'else >= 0'),
-                      inverse_terms=(inverse_terms >= 0, '>= 0'),
-                      damping=(damping >= 0, '>= 0'), fd_eps=(fd_eps > 0, '> 0'),
-                      interval=(interval >= 1, '>= 1'),
-                      warmup_iters=(warmup_iters >= 0, '>= 0'))
-        for name, (ok, allowed) in checks.items():
-            if not ok:
-                raise ValueError(f'{name} must be {allowed}, got {values[name]!r}')
+        check_settings(
+            psi_update=(psi_update, psi_update in PSI_UPDATES, PSI_UPDATES),
+            inverse=(inverse, inverse in INVERSES, INVERSES),
+            margin_weight=(margin_weight, margin_ok,
+                           "> 0 with psi_update='margin', else >= 0"),
+            inverse_terms=(inverse_terms, inverse_terms >= 0, '>= 0'),
+            damping=(damping, damping >= 0, '>= 0'),
+            fd_eps=(fd_eps, fd_eps > 0, '> 0'),
+            interval=(interval, interval >= 1, '>= 1'),
+            warmup_iters=(warmup_iters, warmup_iters >= 0, '>= 0'))
         self.psi_update = psi_update
         self.margin_weight = margin_weight
         self.interval = interval

@@ -13,7 +13,7 @@ from scipy.stats import spearmanr
 
 from ..surrogates.pairs import SOURCES, Pairs
 from ..surrogates.surrogate_task import MetricSpace, SurrogateTask
-from ..utils import side_effect_free, unwrap_model
+from ..utils import check_settings, side_effect_free, unwrap_model
 from .attached_network_hook import AttachedNetworkHook
 
 
@@ -63,16 +63,11 @@ class LearnedSurrogateHook(AttachedNetworkHook):
                  lookahead_steps: Sequence[float] = (),
                  monitor_interval: int = 0,
                  **kwargs) -> None:
-        checks = dict(source=(source in SOURCES, f'one of {SOURCES}'),
-                      inner_steps=(inner_steps >= 0, '>= 0'),
-                      warmup_iters=(warmup_iters >= 0, '>= 0'),
-                      monitor_interval=(monitor_interval >= 0, '>= 0'))
-        values = dict(source=source, inner_steps=inner_steps,
-                      warmup_iters=warmup_iters,
-                      monitor_interval=monitor_interval)
-        for name, (ok, allowed) in checks.items():
-            if not ok:
-                raise ValueError(f'{name} must be {allowed}, got {values[name]!r}')
+        check_settings(
+            source=(source, source in SOURCES, f'one of {SOURCES}'),
+            inner_steps=(inner_steps, inner_steps >= 0, '>= 0'),
+            warmup_iters=(warmup_iters, warmup_iters >= 0, '>= 0'),
+            monitor_interval=(monitor_interval, monitor_interval >= 0, '>= 0'))
         self.task: SurrogateTask = TASK_UTILS.build(task)
         super().__init__(network=self.task.surrogate,
                          loss_type=MODELS.get(self.task.loss_type),
