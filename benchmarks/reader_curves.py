@@ -12,9 +12,8 @@ import matplotlib
 matplotlib.use('Agg')
 import matplotlib.pyplot as plt  # noqa: E402
 
+from lsmmocr.experiments.readers import ACC, convergence  # noqa: E402
 from lsmmocr.visualization import read_scalar_history  # noqa: E402
-
-ACC = 'Fonts/recog/word_acc_ignore_case_symbol'
 
 
 def parse_args() -> argparse.Namespace:
@@ -29,17 +28,6 @@ def parse_args() -> argparse.Namespace:
             parser.error(f'{run!r}: expected NAME=WORK_DIR with an existing '
                          'work dir')
     return args
-
-
-def converged(val):
-    """(range of accuracy over the last 20 % of iterations, in points; rule
-    met) — None before two validations fall in that window."""
-    last = val[-1]['step']
-    window = [r[ACC] for r in val if r['step'] >= 0.8 * last]
-    if len(window) < 2:
-        return None
-    spread = 100 * (max(window) - min(window))
-    return spread, spread < 1.0
 
 
 def main() -> None:
@@ -59,10 +47,10 @@ def main() -> None:
         history = ', '.join(f'{r["step"]}: {100 * r[ACC]:.1f}' for r in val)
         print(f'{name}: {len(train) and train[-1]["step"]} iterations; '
               f'val word accuracy % {history or "(none yet)"}')
-        rule = converged(val) if val else None
+        rule = convergence([(r['step'], r[ACC]) for r in val])
         print('  last 20 %: ' + ('not enough validations' if rule is None else
-              f'spread {rule[0]:.2f} points -> '
-              f'{"converged" if rule[1] else "not converged"}'))
+              f'spread {rule["spread"]:.2f} points over {rule["window"]} -> '
+              f'{"converged" if rule["converged"] else "not converged"}'))
     for ax, title in zip(axes, ('val word accuracy (%)', 'train loss', 'lr')):
         ax.set_title(title)
         ax.set_xlabel('iteration')

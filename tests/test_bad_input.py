@@ -14,7 +14,8 @@ from lsmmocr.surrogates import (RotatedBoxSpace, SequenceLayout, build_surrogate
 from lsmmocr.utils import mmocr_dict_file
 
 LSED = str(CONFIGS / 'textrecog/crnn/crnn_mini-vgg_lsed_synth.py')
-SHIPPED = sorted((REPO / 'artifacts').glob('*/*.pth'))  # baseline, surrogate
+SHIPPED = [next((REPO / 'artifacts' / kind).glob('*.pth'))
+           for kind in ('baseline', 'surrogate')]
 OUT = '{tmp}/out'  # must not exist after any case
 
 CASES = [  # (tool and arguments, text the error must contain)
@@ -45,6 +46,12 @@ CASES = [  # (tool and arguments, text the error must contain)
      'checkpoints: no such file: {tmp}/no_sorter.pth'),
     (['tools/main_job.py', '--baseline-checkpoint', '{tmp}/none.pth',
       '--work-dir', OUT], '--baseline-checkpoint: no such file: {tmp}/none.pth'),
+    (['tools/main_job.py', '--baseline-checkpoint', 'lsmmocr://readers/nope',
+      '--work-dir', OUT], "lsmmocr://readers/nope: no shipped artifact 'readers/nope'"),
+    (['tools/ship_reader.py', str(CONFIGS / 'textrecog/crnn/crnn_mini-vgg_fonts.py'),
+      '{tmp}/no_run'], 'work_dir: no such directory: {tmp}/no_run'),
+    (['tools/ship_reader.py', str(CONFIGS / 'textrecog/crnn/crnn_mini-vgg_fonts.py'),
+      '{tmp}/data'], 'expected one best_*_iter_*.pth in {tmp}/data, found none'),
     # truncated and foreign checkpoints
     (['tools/eval_surrogate.py', LSED, '{tmp}/truncated.pth', '--out-dir', OUT],
      'truncated.pth is not a readable PyTorch checkpoint'),

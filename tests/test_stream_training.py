@@ -29,6 +29,15 @@ def test_stream_sampler_shards_and_starts_where_told():
     assert [i for i, _ in zip(sampler, range(3))] == [7, 9, 1]
 
 
+def test_stream_sampler_offset_skips_what_an_earlier_run_trained_on():
+    sampler = StreamSampler(list(range(10)), offset=8)
+    assert [i for i, _ in zip(sampler, range(3))] == [8, 9, 0]
+    sampler.start = 1  # resumed after one sample
+    assert next(iter(sampler)) == 9
+    with pytest.raises(ValueError, match='offset must be in'):
+        StreamSampler(list(range(10)), offset=10)
+
+
 def test_fonts_config_builds_the_stream():
     cfg = Config.fromfile(FONTS_CRNN)
     train = cfg.train_dataloader.dataset.datasets[0]

@@ -14,6 +14,7 @@ import argparse
 from dataclasses import fields
 
 from lsmmocr.cli import check_args, user_errors_exit
+from lsmmocr.engine import shipped_path
 from lsmmocr.experiments.main_job import ARMS, DEFAULT_ARMS, MODELS, JobConfig, run
 
 PRESETS = {
@@ -60,6 +61,9 @@ def parse_args() -> JobConfig:
         else:
             parser.add_argument(flag, type=type(f.default))
     ns = parser.parse_args()
+    for name in ('baseline_checkpoint', 'surrogate_checkpoint'):
+        if getattr(ns, name):  # shipped weights by name: lsmmocr://<kind>/<name>
+            setattr(ns, name, shipped_path(getattr(ns, name)))
     check_args(parser, ns, positive=POSITIVE, non_negative=NON_NEGATIVE,
                files=('baseline_checkpoint', 'surrogate_checkpoint'),
                out_dirs=('work_dir', 'data_root'))

@@ -15,11 +15,11 @@ By default the files are taken from the artifact cache, where
 import argparse
 import datetime
 import os.path as osp
-import subprocess
 import tempfile
 
 from lsmmocr.cli import check_args
-from lsmmocr.experiments.artifact_cache import ArtifactCache, artifact_key
+from lsmmocr.experiments.artifact_cache import (ArtifactCache, artifact_key,
+                                                checkout_commit)
 from lsmmocr.experiments.main_job import (MODELS, JobConfig, artifact_parts,
                                           baseline_run, ensure_data, evaluate,
                                           held_out_fidelity, job_surrogate_spec,
@@ -51,17 +51,11 @@ def source(kind: str, parts: dict, given: str) -> str:
     return path
 
 
-def commit() -> str:
-    repo = osp.dirname(osp.dirname(osp.abspath(__file__)))
-    return subprocess.run(['git', 'rev-parse', '--short', 'HEAD'], cwd=repo,
-                          capture_output=True, text=True).stdout.strip()
-
-
 def main() -> None:
     args = parse_args()
     job = JobConfig(model=args.model, data_root=args.data_root)
     ensure_data(job)
-    made = dict(date=datetime.date.today().isoformat(), commit=commit(),
+    made = dict(date=datetime.date.today().isoformat(), commit=checkout_commit(),
                 made_by=f'tools/main_job.py --model {args.model} '
                 '--use-shipped false')
     cfg, options, cache = baseline_run(job)

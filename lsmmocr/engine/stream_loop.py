@@ -22,21 +22,29 @@ from torch.utils.data import Dataset, Sampler
 
 @DATA_SAMPLERS.register_module()
 class StreamSampler(Sampler):
-    """Indices ``start, start + 1, ...`` in order, rank ``r`` of ``w``
+    """Indices ``offset, offset + 1, ...`` in order, rank ``r`` of ``w``
     taking every ``w``-th from ``r``, cycling over the dataset.
 
     Args:
         dataset (Dataset): The dataset (its length bounds the indices).
         seed (int, optional): Unused; accepted because MMEngine passes it.
+        offset (int): The first index: a run that must not see what an
+            earlier run on the same stream trained on (post-tuning a reader)
+            starts past it. Defaults to 0.
     """
 
-    def __init__(self, dataset: Dataset, seed: Optional[int] = None) -> None:
+    def __init__(self, dataset: Dataset, seed: Optional[int] = None,
+                 offset: int = 0) -> None:
         self.size = len(dataset)
+        if not 0 <= offset < self.size:
+            raise ValueError(f'StreamSampler offset must be in [0, {self.size})'
+                             f' (the dataset\'s length), got {offset}')
+        self.offset = offset
         self.rank, self.world_size = get_dist_info()
         self.start = 0  # samples per rank already consumed
 
     def __iter__(self) -> Iterator[int]:
-        first = self.start * self.world_size + self.rank
+        first = self.offset + self.start * self.world_size + self.rank
         for step in itertools.count():
             yield (first + step * self.world_size) % self.size
 

@@ -18,6 +18,7 @@ import hashlib
 import json
 import os.path as osp
 import shutil
+import subprocess
 from functools import lru_cache
 from typing import Callable, Dict, Optional
 
@@ -77,6 +78,15 @@ def _digest(obj: dict) -> str:
     return hashlib.sha256(blob.encode()).hexdigest()[:24]
 
 
+def checkout_commit() -> str:
+    """The short commit of the checkout the package runs from ('' when
+    installed outside one)."""
+    package = osp.dirname(osp.dirname(osp.abspath(__file__)))
+    return subprocess.run(['git', 'rev-parse', '--short', 'HEAD'],
+                          cwd=package, capture_output=True,
+                          text=True).stdout.strip()
+
+
 def artifact_key(**parts) -> str:
     """A stable key of ``parts`` (JSON-serialisable) and :func:`versions`."""
     return _digest(dict(parts, versions=versions()))
@@ -132,23 +142,47 @@ class ArtifactCache:
         return self.put(key, make())
 
     def ship(self, parts: Dict, path: str, provenance: Dict) -> str:
-        """Write ``path``'s weights (:data:`SHIPPED_ENTRIES`) as the shipped
-        artifact of ``parts`` and record it, with ``provenance``, in the
-        manifest."""
-        state = read_checkpoint(path)
-        missing = [k for k in SHIPPED_ENTRIES if k not in state]
-        if missing:
-            raise ValueError(f'{path} has no {missing}: not a checkpoint')
-        key = shipped_key(**parts)
-        dest = osp.join(self.shipped_dir, key + '.pth')
-        save_atomic({k: state[k] for k in SHIPPED_ENTRIES}, dest)
-        manifest = osp.join(osp.dirname(self.shipped_dir), 'manifest.json')
-        entries = {}
-        if osp.isfile(manifest):
-            with open(manifest) as f:
-                entries = json.load(f)
-        entries[f'{self.kind}/{key}.pth'] = dict(
-            provenance, source=osp.basename(path), sha256=file_digest(dest),
-            versions=versions())
-        write_json(manifest, entries, indent=2, sort_keys=True)
-        return dest
+        """Write ``path``'s weights as the shipped artifact of ``parts`` and
+        record it, with ``provenance``, in the manifest."""
+        return ship_weights(path, f'{self.kind}/{shipped_key(**parts)}',
+                            provenance, root=osp.dirname(self.shipped_dir))
+
+
+def _half(state_dict: Dict) -> Dict:
+    """``state_dict`` with its float32 tensors stored as float16 (loading
+    copies them back into the model's float32 parameters)."""
+    return {k: v.half() if torch.is_tensor(v) and v.dtype == torch.float32
+            else v for k, v in state_dict.items()}
+
+
+def ship_weights(path: str, name: str, provenance: Dict,
+                 root: str = SHIPPED_ROOT, half: bool = False) -> str:
+    """Write checkpoint ``path``'s weights (:data:`SHIPPED_ENTRIES`; float16
+    if ``half``) as ``<root>/<name>.pth`` and record it in
+    ``<root>/manifest.json`` with ``provenance``, its source, SHA-256 and the
+    package versions."""
+    state = read_checkpoint(path)
+    missing = [k for k in SHIPPED_ENTRIES if k not in state]
+    if missing:
+        raise ValueError(f'{path} has no {missing}: not a checkpoint')
+    state = {k: state[k] for k in SHIPPED_ENTRIES}
+    if half:
+        state['state_dict'] = _half(state['state_dict'])
+    dest = osp.join(root, name + '.pth')
+    save_atomic(state, dest)
+    record(root, name + '.pth', dict(
+        provenance, source=osp.basename(path), sha256=file_digest(dest),
+        versions=versions()), merge=False)
+    return dest
+
+
+def record(root: str, key: str, fields: Dict, merge: bool = True) -> None:
+    """Add ``fields`` to ``key``'s entry of ``<root>/manifest.json`` (or,
+    unless ``merge``, make them the entry)."""
+    manifest = osp.join(root, 'manifest.json')
+    entries = {}
+    if osp.isfile(manifest):
+        with open(manifest) as f:
+            entries = json.load(f)
+    entries[key] = dict(entries.get(key, {}) if merge else {}, **fields)
+    write_json(manifest, entries, indent=2, sort_keys=True)

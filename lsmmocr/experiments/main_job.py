@@ -16,13 +16,11 @@ import re
 import subprocess
 import sys
 import time
-from contextlib import redirect_stderr, redirect_stdout
 from dataclasses import asdict, dataclass, field, replace
 from typing import Dict, List, Optional, Tuple
 
 import numpy as np
 from mmengine.config import Config
-from mmengine.runner import Runner
 
 from ..datasets import make_synth_dataset
 from ..engine.config_task import config_task
@@ -33,6 +31,7 @@ from ..utils import mmocr_dict_file, package_data, write_json, write_text
 from ..visualization import plot_curves, scatter_e_hat
 from .artifact_cache import ArtifactCache, data_fingerprint, file_digest
 from .stages import Stages, progress_line
+from .testing import METRICS, edit_distance_test
 
 # Per model: the baseline's config, and its post-tuning configs, one per arm
 # family (``{arm}``: control, lsed, expected-risk, dynamic), each inheriting
@@ -49,7 +48,6 @@ MODELS = {
 # Post-tuning on synthetic text rendered on the fly (``--posttune-data online``).
 ONLINE_POSTTUNE = {
     'crnn': 'configs/textrecog/crnn/crnn_mini-vgg_{arm}_synth_online.py'}
-METRICS = ('word_acc', 'total_edit_distance', 'ned_gt', '1-N.E.D', 'cer')
 # The dynamic loss's arms, by how ψ learns (DynamicLossHook's psi_update).
 DYNAMIC_ARMS = {'dynamic': 'implicit', 'dynamic_unrolled': 'unrolled',
                 'dynamic_margin': 'margin'}
@@ -77,7 +75,7 @@ class JobConfig:
     num_train: int = 4000
     num_val: int = 200
     num_test: int = 500
-    baseline_checkpoint: str = ''
+    baseline_checkpoint: str = ''  # a path, or lsmmocr://readers/<name>
     surrogate_checkpoint: str = ''  # a pre-trained h_Φ to use as it is
     baseline_iters: int = 3000
     # Then this many more proxy iterations on the post-tuning schedule (Adam,
@@ -260,26 +258,9 @@ def _run_training(cfg: str, work_dir: str, run: dict, label: str) -> str:
 
 def evaluate(job: JobConfig, checkpoint: str, work_dir: str,
              label: str = 'test') -> Dict[str, float]:
-    """Edit-distance metrics of ``checkpoint`` on the test split. MMEngine's
-    output (environment, config, hooks) goes to ``<work_dir>/stdout.log``;
-    the console gets one line."""
-    cfg = Config.fromfile(package_data(MODELS[job.model][0]))
-    cfg.test_evaluator = dict(
-        type='MultiDatasetsEvaluator', dataset_prefixes=['Synth'],
-        metrics=[dict(type='EditDistanceMetric')])
-    cfg.update(work_dir=work_dir, load_from=checkpoint)
-    os.makedirs(work_dir, exist_ok=True)
-    with open(osp.join(work_dir, 'stdout.log'), 'w') as log, \
-            redirect_stdout(log), redirect_stderr(log):
-        runner = Runner.from_cfg(cfg)  # its console handler writes to `log`
-        metrics = runner.test()
-        for handler in list(runner.logger.handlers):
-            if getattr(handler, 'stream', None) is log:
-                runner.logger.removeHandler(handler)
-    metrics = {k: metrics[f'Synth/recog/{k}'] for k in METRICS}
-    print(f'{label}: ' + ', '.join(f'{k} {v:.4g}' for k, v in metrics.items()),
-          flush=True)
-    return metrics
+    """Edit-distance metrics of ``checkpoint`` on the test split."""
+    return edit_distance_test(package_data(MODELS[job.model][0]), checkpoint,
+                              work_dir, 'Synth', label)
 
 
 def common_options(job: JobConfig, seed: int, iters: int) -> List[str]:

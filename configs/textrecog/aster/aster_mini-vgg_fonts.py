@@ -17,7 +17,7 @@ test_dataloader = dict(
     dataset=dict(datasets=[_base_.fonts_textrecog_test],
                  pipeline=_base_.test_pipeline))
 val_evaluator = _base_.fonts_evaluator
-test_evaluator = _base_.fonts_evaluator
+test_evaluator = _base_.fonts_test_evaluator
 optim_wrapper = _base_.stream_optim_wrapper
 param_scheduler = _base_.stream_param_scheduler
 train_cfg = _base_.stream_train_cfg

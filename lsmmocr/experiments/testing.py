@@ -1,0 +1,45 @@
+"""A recognizer's edit-distance metrics on a config's test split, through
+MMEngine's runner as ``tools/test.py`` computes them."""
+import itertools
+import os
+import os.path as osp
+from contextlib import redirect_stderr, redirect_stdout
+from typing import Dict
+
+from mmengine.config import Config
+from mmengine.runner import Runner
+
+# The figures every report and manifest gives (EditDistanceMetric's keys).
+METRICS = ('word_acc', 'total_edit_distance', 'ned_gt', '1-N.E.D', 'cer')
+# A runner's visualizer is a global instance found by name (MMOCR's configs
+# name it 'visualizer'): a second test in one process would write into the
+# first's work dir, perhaps deleted by then. Each test gets its own name.
+_RUNS = itertools.count()
+
+
+def edit_distance_test(config: str, checkpoint: str, work_dir: str,
+                       prefix: str, label: str = 'test') -> Dict[str, float]:
+    """:data:`METRICS` of ``checkpoint`` (a path or a ``lsmmocr://`` name) on
+    ``config``'s test split, whose dataset prefix is ``prefix``. MMEngine's
+    output (environment, config, progress) goes to ``<work_dir>/stdout.log``;
+    the console gets one line."""
+    cfg = Config.fromfile(config)
+    cfg.test_evaluator = dict(
+        type='MultiDatasetsEvaluator', dataset_prefixes=[prefix],
+        metrics=[dict(type='EditDistanceMetric')])
+    name = f'{label}-{os.getpid()}-{next(_RUNS)}'
+    cfg.update(work_dir=work_dir, load_from=checkpoint, experiment_name=name)
+    if cfg.get('visualizer'):
+        cfg.visualizer.name = name
+    os.makedirs(work_dir, exist_ok=True)
+    with open(osp.join(work_dir, 'stdout.log'), 'w') as log, \
+            redirect_stdout(log), redirect_stderr(log):
+        runner = Runner.from_cfg(cfg)  # its console handler writes to `log`
+        metrics = runner.test()
+        for handler in list(runner.logger.handlers):
+            if getattr(handler, 'stream', None) is log:
+                runner.logger.removeHandler(handler)
+    metrics = {k: metrics[f'{prefix}/recog/{k}'] for k in METRICS}
+    print(f'{label}: ' + ', '.join(f'{k} {v:.4g}' for k, v in metrics.items()),
+          flush=True)
+    return metrics

@@ -1,0 +1,100 @@
+"""Readers on the font stream: the convergence rule, shipping one in float16
+with its figures, and loading shipped weights by ``lsmmocr://`` name."""
+import json
+import shutil
+
+import pytest
+import torch
+from conftest import CONFIGS, REPO
+from mmengine.config import Config
+from mmengine.runner import CheckpointLoader
+
+from lsmmocr.engine import shipped_path
+from lsmmocr.experiments.artifact_cache import file_digest
+from lsmmocr.experiments.readers import (ACC, convergence, ship_reader,
+                                         validation_curve)
+from lsmmocr.experiments.testing import edit_distance_test
+
+FONTS_CRNN = str(CONFIGS / 'textrecog/crnn/crnn_mini-vgg_fonts.py')
+# The main job's shipped CRNN (same model and dictionary as the font reader).
+BASELINE = 'baseline/a6fdd50fb6808866ad1ee7b4'
+
+
+def test_convergence_rule_reads_the_last_fifth_of_the_run():
+    rising = [(1000 * i, 0.5 + 0.01 * i) for i in range(1, 11)]
+    assert convergence(rising) == dict(spread=2.0, converged=False,
+                                       window=[8000, 10000])
+    flat = rising[:7] + [(8000, 0.6), (9000, 0.605), (10000, 0.6)]
+    assert convergence(flat)['converged']
+    assert convergence(rising[:3]) is None  # one validation in its window
+    assert convergence([]) is None
+
+
+def test_shipped_weights_load_by_name_through_mmengine():
+    uri = f'lsmmocr://{BASELINE}'
+    state = CheckpointLoader.load_checkpoint(uri)
+    on_disk = torch.load(REPO / 'artifacts' / f'{BASELINE}.pth',
+                         weights_only=False)
+    assert state['state_dict'].keys() == on_disk['state_dict'].keys()
+    assert all(torch.equal(state['state_dict'][k], v)
+               for k, v in on_disk['state_dict'].items())
+    with pytest.raises(FileNotFoundError, match=BASELINE):  # lists them
+        shipped_path('lsmmocr://readers/no_such_reader')
+    assert shipped_path('plain/path.pth') == 'plain/path.pth'
+
+
+def fake_run(work_dir, checkpoint, curve):
+    """A work dir as tools/train.py leaves it: the best checkpoint and the
+    scalars of two resumed segments."""
+    last = curve[-1][0]
+    shutil.copy(checkpoint, work_dir / f'best_{ACC.replace("/", "_")}'
+                f'_iter_{last}.pth')
+    for segment, part in (('20260101_000000', curve[:2]),
+                          ('20260102_000000', curve[2:])):
+        scalars = work_dir / segment / 'vis_data' / 'scalars.json'
+        scalars.parent.mkdir(parents=True)
+        scalars.write_text(''.join(
+            json.dumps(dict(lr=1e-3, loss=1.0, step=step)) + '\n' +
+            json.dumps({ACC: acc, 'step': step}) + '\n'
+            for step, acc in part))
+
+
+@pytest.mark.slow
+def test_ship_reader_in_float16_with_the_figures_of_the_shipped_file(
+        tmp_path):
+    curve = [(1000 * i, 0.3 + 0.02 * i) for i in range(1, 8)] + [
+        (8000, 0.47), (9000, 0.475), (10000, 0.478)]
+    run = tmp_path / 'run'
+    run.mkdir()
+    fake_run(run, REPO / 'artifacts' / f'{BASELINE}.pth', curve)
+    small = tmp_path / 'crnn_small_fonts.py'  # 96 test crops, not 5000
+    small.write_text(
+        f"_base_ = ['{FONTS_CRNN}']\n"
+        'test_dataloader = dict(dataset=dict(datasets=[dict(\n'
+        '    _base_.fonts_textrecog_test, num_samples=96)]))\n')
+    assert Config.fromfile(small).test_dataloader.dataset.datasets[0] \
+        .num_samples == 96
+    root = tmp_path / 'artifacts'
+    path, entry = ship_reader(str(small), str(run), dict(made_by='test'),
+                              root=str(root))
+    assert path == str(root / 'readers' / 'crnn_small_fonts.pth')
+    state = torch.load(path, weights_only=False)
+    assert set(state) == {'meta', 'state_dict'}
+    assert {v.dtype for v in state['state_dict'].values()
+            if v.is_floating_point()} == {torch.float16}
+    assert validation_curve(str(run)) == curve
+    assert entry['iteration'] == 10000
+    assert entry['convergence'] == dict(spread=0.8, converged=True,
+                                        window=[8000, 10000])
+    manifest = json.loads((root / 'manifest.json').read_text())
+    recorded = manifest['readers/crnn_small_fonts.pth']
+    assert recorded['sha256'] == file_digest(path)
+    assert recorded['made_by'] == 'test'
+    assert recorded['validation_word_acc'] == [[s, round(a, 4)]
+                                               for s, a in curve]
+    full = edit_distance_test(str(small), str(run / next(
+        p.name for p in run.glob('best_*'))), str(tmp_path / 'fp32'), 'Fonts')
+    half = recorded['test_metrics']
+    assert half['word_acc'] > 0.1  # it reads: the weights survived float16
+    assert abs(half['word_acc'] - full['word_acc']) <= 2 / 96
+    assert abs(half['total_edit_distance'] - full['total_edit_distance']) <= 3
