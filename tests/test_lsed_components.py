@@ -216,6 +216,50 @@ def test_fit_loss_penalises_gradient_norm():
     assert all(torch.isfinite(p.grad).all() for p in sur.parameters())
 
 
+def test_soft_spearman_is_spearman_as_tau_vanishes_and_smooth_otherwise():
+    from scipy.stats import spearmanr
+
+    from lsmmocr.ranking import soft_spearman
+    g = torch.Generator().manual_seed(0)
+    x = torch.randn(300, generator=g)
+    e = (2 * x + torch.randn(300, generator=g)).round().clamp(0, 6)  # ties
+    exact = spearmanr(x.numpy(), e.numpy()).statistic
+    assert soft_spearman(x, e, 1e-3).item() == pytest.approx(exact, abs=1e-4)
+    assert soft_spearman(x, -e, 1e-3).item() == pytest.approx(-exact, abs=1e-4)
+    assert soft_spearman(torch.zeros(5), e[:5], 0.1).item() == 0
+    x.requires_grad_()
+    soft_spearman(x, e, 0.5).backward()  # a direction that raises ρ
+    with torch.no_grad():
+        assert soft_spearman(x + 0.1 * x.grad, e, 1e-3) > exact
+
+
+def test_relational_fit_orders_pairs_without_fitting_their_values():
+    """Order only (value weight 0): Spearman on held-out pairs rises from the
+    untrained h_Φ's; the values are free (|ê − e| is not what it fits)."""
+    lay = SequenceLayout(ctc_dict(), 'ctc', 26)
+    torch.manual_seed(0)
+    sur = EditDistanceEmbedding(lay.num_classes, lay.seq_len)
+    sampler = PairSampler(lay, seed=0)
+    words = ['word', 'text', 'hello', 'reader', 'mmocr', 'a1b2', 'zebra',
+             'quick', 'brown', 'jumps', 'lazy', 'dogs'] * 4
+    held = PairSampler(lay, seed=1).global_pairs(lay.indexes(words))
+    fit = SurrogateFitLoss(value_weight=0.0, rank_weight=1.0, rank_tau=0.1)
+    before = fit(sur, held.z, held.y, held.e)['rank_corr']
+    optim = torch.optim.Adam(sur.parameters(), lr=1e-3)
+    for _ in range(60):
+        pairs = sampler.global_pairs(lay.indexes(words))
+        out = fit(sur, pairs.z, pairs.y, pairs.e, with_grad_norm=False)
+        optim.zero_grad()
+        out['loss'].backward()
+        optim.step()
+    after = fit(sur, held.z, held.y, held.e)['rank_corr']
+    assert after > before + 0.2, (before, after)
+    with pytest.raises(ValueError, match='both 0'):
+        SurrogateFitLoss(value_weight=0.0)
+    with pytest.raises(ValueError, match='rank_weight must be >= 0'):
+        SurrogateFitLoss(rank_weight=-1.0)
+
+
 def interrupt_after_first_save(msg: str) -> None:
     """A pre-training log callback that stops the run after its first save."""
     if msg.strip().startswith('iter 2:'):

@@ -1,6 +1,9 @@
 """Soft rank and soft count: the σ_τ relaxations of a rank and of a top-k
-count (RS@k, Patel et al., CVPR 2022, section 3)."""
+count (RS@k, Patel et al., CVPR 2022, section 3), and the soft Spearman
+correlation built from them."""
 import torch
+
+from .sorter_data import exact_ranks
 
 
 def sigmoid_tau(u: torch.Tensor, tau: float) -> torch.Tensor:
@@ -44,3 +47,16 @@ def soft_count_topk(ranks: torch.Tensor, valid: torch.Tensor, k: int,
     """
     counts = (sigmoid_tau(k - ranks, tau) * valid).sum(-1)
     return counts.clamp(max=k)
+
+
+def soft_spearman(x: torch.Tensor, target: torch.Tensor,
+                  tau: float) -> torch.Tensor:
+    """Spearman's ρ of ``x`` against ``target`` (both ``(n,)``), smooth in
+    ``x``: the Pearson correlation of ``x``'s soft ranks (:func:`soft_ranks`,
+    width τ in ``x``'s units) with ``target``'s exact ranks (ties share their
+    mean rank). 1 for the same order, −1 for the reverse; exact as τ → 0.
+    A constant ``x`` or ``target`` gives 0."""
+    soft = soft_ranks(x[None], x[None], tau)[0]
+    exact = exact_ranks(target, descending=True)  # both: 1st = largest
+    a, b = soft - soft.mean(), exact - exact.mean()
+    return (a * b).sum() / (a.norm() * b.norm()).clamp_min(1e-12)

@@ -16,6 +16,20 @@ from .pairs import Pairs
 from .surrogate_task import SurrogateTask
 
 
+def neighbour_order(e_hat: np.ndarray, e: np.ndarray,
+                    bucket: np.ndarray) -> Dict[float, float]:
+    """Per bucket but the last: the fraction of pairs (one of its pairs, one
+    of the next bucket's) that ê orders as e does (ties in ê count half)."""
+    keys = np.unique(bucket)
+    out = {}
+    for lo, hi in zip(keys[:-1], keys[1:]):
+        a, b = e_hat[bucket == lo], e_hat[bucket == hi]
+        sign = np.sign(e[bucket == hi][0] - e[bucket == lo][0])
+        diff = sign * (b[None, :] - a[:, None])
+        out[float(lo)] = float(((diff > 0) + 0.5 * (diff == 0)).mean())
+    return out
+
+
 def fidelity(surrogate: nn.Module, pairs: Pairs, task: SurrogateTask,
              fit_loss: Optional[nn.Module] = None,
              batch_size: int = 512) -> Dict[str, object]:
@@ -24,8 +38,11 @@ def fidelity(surrogate: nn.Module, pairs: Pairs, task: SurrogateTask,
     Returns:
         dict: ``mae`` (mean |ê − e|), ``mae_near`` (the same over pairs with
         ``e <= task.near``, where a trained model's errors mostly are),
-        ``spearman``, ``kendall``, per-bucket ``mae_by_bucket`` (bucket of
-        ``task.buckets`` -> (count, mae)), gradient-norm statistics
+        ``spearman``, ``kendall``, both also over the near pairs
+        (``*_near``), per-bucket ``mae_by_bucket`` (bucket of
+        ``task.buckets`` -> (count, mae)), ``order_by_bucket`` (bucket ->
+        the fraction of (its pair, the next bucket's pair) that ê orders as
+        e does: what a loss needs between neighbouring values), gradient-norm statistics
         ``grad_norm_{mean,median,p95}`` and the raw ``e``/``e_hat`` arrays.
     """
     fit_loss = fit_loss or MODELS.build(dict(type='SurrogateFitLoss',
@@ -45,14 +62,18 @@ def fidelity(surrogate: nn.Module, pairs: Pairs, task: SurrogateTask,
     e = pairs.e.numpy()
     err = np.abs(e_hat_np - e)
     bucket = task.buckets(e)
+    near = e <= task.near
     return dict(
         mae=float(err.mean()),
-        mae_near=float(err[e <= task.near].mean()),
+        mae_near=float(err[near].mean()),
         spearman=float(spearmanr(e_hat_np, e).statistic),
         kendall=float(kendalltau(e_hat_np, e).statistic),
+        spearman_near=float(spearmanr(e_hat_np[near], e[near]).statistic),
+        kendall_near=float(kendalltau(e_hat_np[near], e[near]).statistic),
         mae_by_bucket={float(k): (int((bucket == k).sum()),
                                   float(err[bucket == k].mean()))
                        for k in np.unique(bucket)},
+        order_by_bucket=neighbour_order(e_hat_np, e, bucket),
         grad_norm_mean=float(gn.mean()),
         grad_norm_median=float(np.median(gn)),
         grad_norm_p95=float(np.percentile(gn, 95)),
