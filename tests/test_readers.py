@@ -11,8 +11,7 @@ from mmengine.runner import CheckpointLoader
 
 from lsmmocr.engine import shipped_path
 from lsmmocr.experiments.artifact_cache import file_digest
-from lsmmocr.experiments.readers import (ACC, convergence, ship_reader,
-                                         validation_curve)
+from lsmmocr.experiments.readers import ACC, convergence, ship_reader, validation_curve
 from lsmmocr.experiments.testing import edit_distance_test
 
 FONTS_CRNN = str(CONFIGS / 'textrecog/crnn/crnn_mini-vgg_fonts.py')
