@@ -52,6 +52,54 @@ def test_scenes_are_deterministic_rectangles_inside_and_apart():
         read_charset(DICT), seed=4).sample('train', 0)[1]
 
 
+def test_hard_scenes_are_dense_rotated_any_way_and_deterministic():
+    gen = SynthSceneGenerator(read_charset(DICT), seed=0, scene_cfg='hard',
+                              font_corpus='system')
+    again = SynthSceneGenerator(read_charset(DICT), seed=0,
+                                scene_cfg=dict(preset='hard'),
+                                font_corpus='system')
+    angles, counts = [], []
+    for i in range(6):
+        img, inst = gen.sample('test', i)
+        assert np.array_equal(img, again.sample('test', i)[0])
+        h, w = img.shape[:2]
+        counts.append(len(inst))
+        for d in inst:
+            quad = np.reshape(d['polygon'], (4, 2))
+            sides = np.roll(quad, -1, 0) - quad
+            assert abs(np.dot(sides[0], sides[1])) < 1e-6 * np.abs(sides).max() ** 2
+            assert quad.min() >= -1e-6 and quad[:, 0].max() <= w + 1e-6
+            angles.append(np.degrees(np.arctan2(-sides[0][1], sides[0][0])))
+        polys = [Polygon(np.reshape(d['polygon'], (4, 2))) for d in inst]
+        for j, p in enumerate(polys):  # a line's warped words may touch
+            assert all(p.intersection(q).area < 0.1 * min(p.area, q.area)
+                       for q in polys[j + 1:])
+    assert np.mean(counts) >= 5
+    assert max(np.abs(angles)) > 70  # beyond the easy preset's ±60°
+    with pytest.raises(ValueError, match="unknown scene preset 'hardest'"):
+        SynthSceneGenerator(read_charset(DICT), scene_cfg='hardest')
+    with pytest.raises(ValueError, match='bad scene config'):
+        SynthSceneGenerator(read_charset(DICT), scene_cfg=dict(words_=3))
+
+
+def test_a_placed_word_keeps_its_gap_as_later_words_come():
+    """Each word's taken region is grown by the gap once: the margin round
+    an early word does not widen with every later word."""
+    gen = SynthSceneGenerator(read_charset(DICT), seed=0)
+    rng = np.random.default_rng(0)
+    taken = np.zeros((256, 256), np.uint8)
+    mask = np.ones((10, 30), np.float32)
+    regions = []
+    for _ in range(4):
+        affine = gen._put(taken, mask, 0.0, rng)
+        quad = np.float64([[0, 0], [30, 0], [30, 10], [0, 10]])
+        region = np.zeros_like(taken)
+        cv2.fillPoly(region, [np.round(quad @ affine[:, :2].T + affine[:, 2])
+                              .astype(np.int32)], 1)
+        regions.append(cv2.dilate(region, np.ones((9, 9), np.uint8)))  # gap 4
+    assert np.array_equal(taken, np.bitwise_or.reduce(regions))
+
+
 def test_written_set_is_mmocr_textdet_with_unseen_test_fonts(det_root):
     ann = {s: json.loads((det_root / f'textdet_{s}.json').read_text())
            for s in ('train', 'test')}

@@ -13,6 +13,7 @@ from lsmmocr.cli import check_args
 from lsmmocr.datasets import DEFAULT_TEST_FAMILIES, make_synth_dataset
 from lsmmocr.datasets.font_registry import FONT_CORPORA
 from lsmmocr.datasets.renderer import PRESETS
+from lsmmocr.datasets.synth_scene import SCENE_PRESETS
 from lsmmocr.datasets.synth_sets import GENERATORS
 from lsmmocr.utils import mmocr_dict_file
 
@@ -50,6 +51,11 @@ def parse_args() -> argparse.Namespace:
                         'dictionary, family-disjoint splits (tools/font_corpus.py)')
     parser.add_argument('--render', default='plain', choices=sorted(PRESETS),
                         help='render preset of word crops (default: %(default)s)')
+    parser.add_argument('--scene', default='easy', choices=sorted(SCENE_PRESETS),
+                        help='scene preset for textdet: easy (a few words '
+                        'apart) or hard (dense lines at any angle, perspective, '
+                        'distractors; use with --font-corpus system) (default: '
+                        '%(default)s)')
     parser.add_argument('--test-families', nargs='+',
                         default=list(DEFAULT_TEST_FAMILIES),
                         help='bundled corpus: font families held out for the '
@@ -74,7 +80,8 @@ def main() -> None:
         task=args.task,
         test_families=args.test_families,
         font_corpus=args.font_corpus,
-        **({} if args.task == 'textdet' else dict(render_cfg=args.render)),
+        **(dict(scene_cfg=args.scene) if args.task == 'textdet'
+           else dict(render_cfg=args.render)),
         **({} if args.max_len is None else dict(max_len=args.max_len)))
     for split, path in anns.items():
         print(f'{split}: {path}')
