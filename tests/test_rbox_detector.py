@@ -13,6 +13,7 @@ from lsmmocr.textdet.rbox_geometry import (decode, encode, pixel_centres, quad_t
 from lsmmocr.utils import mmocr_dict_file
 
 RBOX = str(CONFIGS / 'textdet/rbox/rbox_resnet18_fpnc_synth.py')
+HARD = str(CONFIGS / 'textdet/rbox/rbox_resnet18_fpnc_hard.py')
 OPTS = ['train_dataloader.batch_size=2', 'train_dataloader.num_workers=0',
         'val_dataloader.num_workers=0', 'test_dataloader.num_workers=0',
         'train_cfg.val_interval=1000', 'default_hooks.checkpoint.interval=2',
@@ -24,6 +25,15 @@ def det_root(tmp_path_factory):
     root = tmp_path_factory.mktemp('synth_det')
     make_synth_dataset(str(root), mmocr_dict_file('lower_english_digits.txt'),
                        dict(train=8, val=4, test=4), task='textdet')
+    return root
+
+
+@pytest.fixture(scope='module')
+def hard_root(tmp_path_factory):
+    root = tmp_path_factory.mktemp('synth_det_hard')
+    make_synth_dataset(str(root), mmocr_dict_file('lower_english_digits.txt'),
+                       dict(test=4), task='textdet', scene_cfg='hard',
+                       font_corpus='system')
     return root
 
 
@@ -58,14 +68,17 @@ def build(cfg_path, det_root):
     return MODELS.build(cfg.model), DATASETS.build(ds)
 
 
-def test_perfect_maps_decode_to_the_true_polygons(det_root):
+@pytest.mark.parametrize('scenes', ['easy', 'hard'])
+def test_perfect_maps_decode_to_the_true_polygons(scenes, request):
     """Score and geometry maps made from the targets themselves: the
     postprocessor must return every true box (hmean 1 with MMOCR's metric),
-    so targets, decoding, NMS and rescaling agree."""
+    so targets, decoding, NMS and rescaling agree -- also on the hard scenes'
+    small, dense and touching words."""
     from mmocr.evaluation import HmeanIOUMetric
 
     from lsmmocr.textdet.rbox_module_loss import rbox_targets
-    model, dataset = build(RBOX, det_root)
+    root = request.getfixturevalue('det_root' if scenes == 'easy' else 'hard_root')
+    model, dataset = build(RBOX if scenes == 'easy' else HARD, root)
     metric = HmeanIOUMetric()
     metric.dataset_meta = dataset.metainfo
     head = model.det_head
