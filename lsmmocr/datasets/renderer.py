@@ -61,19 +61,28 @@ def render_config(cfg: Union[None, str, dict, RenderConfig]) -> RenderConfig:
     """A :class:`RenderConfig` from a preset name (``'plain'``, ``'rich'``),
     a dict of fields (over ``'plain'``, or over ``dict(preset=...)``), or
     one as is; None is ``'plain'``."""
-    if cfg is None or isinstance(cfg, RenderConfig):
-        return cfg or RenderConfig()
-    if isinstance(cfg, str):
-        cfg = dict(preset=cfg)
-    cfg = dict(cfg)
-    preset = cfg.pop('preset', 'plain')
-    if preset not in PRESETS:
-        raise ValueError(f'unknown render preset {preset!r}; expected one of '
-                         f'{sorted(PRESETS)}')
+    return preset_config(cfg, PRESETS, 'plain', 'render')
+
+
+def preset_config(cfg, presets: dict, default: str, kind: str):
+    """``cfg`` as a dataclass of ``presets``' type: None is the ``default``
+    preset, a name is that preset, a dict is its fields over
+    ``dict(preset=...)`` (default: ``default``), an instance is itself. A bad
+    name or field is named in a ``ValueError`` (``kind`` says which
+    config)."""
+    if cfg is None:
+        cfg = default
+    if isinstance(cfg, type(presets[default])):
+        return cfg
+    cfg = dict(preset=cfg) if isinstance(cfg, str) else dict(cfg)
+    preset = cfg.pop('preset', default)
+    if preset not in presets:
+        raise ValueError(f'unknown {kind} preset {preset!r}; expected one of '
+                         f'{sorted(presets)}')
     try:
-        return replace(PRESETS[preset], **cfg)
+        return replace(presets[preset], **cfg)
     except TypeError as e:
-        raise ValueError(f'bad render config {cfg}: {e}') from None
+        raise ValueError(f'bad {kind} config {cfg}: {e}') from None
 
 
 def _chance(rng: np.random.Generator, prob: float) -> bool:

@@ -11,7 +11,7 @@ text-like distractors; see :data:`HARD`).
 """
 import os.path as osp
 import zlib
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field
 from functools import partial
 from typing import Dict, List, Optional, Sequence, Tuple, Union
 
@@ -23,7 +23,7 @@ from .dataset_writer import write_split
 from .font_registry import font_splits
 from .fonts import DEFAULT_TEST_FAMILIES
 from .renderer import (RenderConfig, background, blend, camera, clutter, fitted,
-                       load_font, text_colour)
+                       load_font, preset_config, text_colour)
 from .text_sampler import TextSampler
 
 METAINFO = dict(dataset_type='TextDetDataset', task_name='textdet',
@@ -73,17 +73,7 @@ def scene_config(cfg: Union[None, str, dict, SceneConfig]) -> SceneConfig:
     """A :class:`SceneConfig` from a preset name (``'easy'``, ``'hard'``), a
     dict of fields (over ``dict(preset=...)``, default ``'easy'``), or one as
     is; None is ``'easy'``."""
-    if cfg is None or isinstance(cfg, SceneConfig):
-        return cfg or SceneConfig()
-    cfg = dict(preset=cfg) if isinstance(cfg, str) else dict(cfg)
-    preset = cfg.pop('preset', 'easy')
-    if preset not in SCENE_PRESETS:
-        raise ValueError(f'unknown scene preset {preset!r}; expected one of '
-                         f'{sorted(SCENE_PRESETS)}')
-    try:
-        return replace(SCENE_PRESETS[preset], **cfg)
-    except TypeError as e:
-        raise ValueError(f'bad scene config {cfg}: {e}') from None
+    return preset_config(cfg, SCENE_PRESETS, 'easy', 'scene')
 
 
 def place(mask: np.ndarray, centre: Tuple[float, float],
