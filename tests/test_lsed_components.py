@@ -242,18 +242,18 @@ def test_relational_fit_orders_pairs_without_fitting_their_values():
     sampler = PairSampler(lay, seed=0)
     words = ['word', 'text', 'hello', 'reader', 'mmocr', 'a1b2', 'zebra',
              'quick', 'brown', 'jumps', 'lazy', 'dogs'] * 4
-    held = PairSampler(lay, seed=1).global_pairs(lay.indexes(words))
+    held = PairSampler(lay, seed=1).global_pairs(lay.indexes(words * 4))
     fit = SurrogateFitLoss(value_weight=0.0, rank_weight=1.0, rank_tau=0.1)
     before = fit(sur, held.z, held.y, held.e)['rank_corr']
     optim = torch.optim.Adam(sur.parameters(), lr=1e-3)
-    for _ in range(60):
+    for _ in range(30):  # 0.12-0.42 -> 0.76-0.79 over three initial seeds
         pairs = sampler.global_pairs(lay.indexes(words))
         out = fit(sur, pairs.z, pairs.y, pairs.e, with_grad_norm=False)
         optim.zero_grad()
         out['loss'].backward()
         optim.step()
     after = fit(sur, held.z, held.y, held.e)['rank_corr']
-    assert after > before + 0.2, (before, after)
+    assert after > max(before + 0.2, 0.6), (before, after)
     with pytest.raises(ValueError, match='both 0'):
         SurrogateFitLoss(value_weight=0.0)
     with pytest.raises(ValueError, match='rank_weight must be >= 0'):
