@@ -38,7 +38,7 @@ from mmengine.runner import Runner
 
 import lsmmocr  # noqa: F401  (registration)
 from lsmmocr.diagnostics import gradient_quality, load_instrument, markdown_rows
-from lsmmocr.diagnostics.gradient_quality import training_width_loader
+from lsmmocr.diagnostics.gradient_quality import first_batches, training_width_loader
 from lsmmocr.diagnostics.parameter_step import (markdown, parameter_step_quality,
                                                 training_trajectory,
                                                 trajectory_markdown)
@@ -56,7 +56,8 @@ def parse_args() -> argparse.Namespace:
     parser.add_argument('surrogates', nargs='+', help='surrogate checkpoints')
     parser.add_argument('--step-sizes', type=float, nargs='+',
                         default=[1, 2, 4, 8, 16])
-    parser.add_argument('--num-samples', type=int, default=500)
+    parser.add_argument('--num-samples', type=int, default=500,
+                        help='test crops scored (the first ones; every mode)')
     parser.add_argument('--json', help='also write the results here')
     parser.add_argument('--parameter-step', action='store_true',
                         help='step the weights, not the logits')
@@ -116,7 +117,7 @@ def trajectory(args, cfg) -> None:
     loader.update(batch_size=args.batch_size, num_workers=0,
                   persistent_workers=False)
     batches = list(islice(Runner.build_dataloader(loader, seed=0), max(args.steps)))
-    test = Runner.build_dataloader(training_width_loader(posttune, 'test'))
+    test = first_batches(posttune, 'test', args.num_samples)
     lsed = inst['losses']['lsed']
     runs = {}
     for name, fn in weight_space_losses(args, inst).items():
@@ -136,7 +137,7 @@ def parameter_step(args, cfg) -> None:
     inst = load_instrument(cfg, args.checkpoint, args.surrogates[0], 1)
     posttune = apply_post_tune(cfg.copy())
     grad = Runner.build_dataloader(training_width_loader(posttune, args.grad_split))
-    test = Runner.build_dataloader(training_width_loader(posttune, 'test'))
+    test = first_batches(posttune, 'test', args.num_samples)
     res = parameter_step_quality(inst['model'], weight_space_losses(args, inst),
                                  inst['losses']['lsed'], grad, test,
                                  args.batches, args.lrs)

@@ -8,12 +8,15 @@ of a loss (the surrogate ê, the proxy loss, or a random direction) at several
 step sizes, decode, and count the true edit distance. A loss whose gradient
 points toward the truth lowers the total edit distance (TED) at small steps.
 """
+import math
 from dataclasses import dataclass
+from itertools import islice
 from typing import Callable, Dict, List, Optional, Sequence
 
 import numpy as np
 import torch
 import torch.nn as nn
+from mmengine.runner import Runner
 from mmocr.structures import TextRecogDataSample
 
 from ..losses.sequence_metric_loss import SequenceMetricLoss
@@ -154,12 +157,23 @@ def gradient_quality(outputs: Sequence[RecognizerOutputs],
 
 def training_width_loader(cfg, split: str) -> dict:
     """The dataloader config of ``split`` (in order, in this process) read
-    with the training pipeline, for a config with ``post_tune`` applied."""
+    with the training pipeline, for a config with ``post_tune`` applied. A
+    stream keeps its :class:`~lsmmocr.engine.StreamSampler` (in order
+    already, from its offset: post-tuning's fresh crops)."""
     loader_cfg = cfg[f'{split}_dataloader'].copy()
-    loader_cfg.update(num_workers=0, persistent_workers=False,
-                      sampler=dict(type='DefaultSampler', shuffle=False))
+    loader_cfg.update(num_workers=0, persistent_workers=False)
+    if loader_cfg.get('sampler', {}).get('type') != 'StreamSampler':
+        loader_cfg['sampler'] = dict(type='DefaultSampler', shuffle=False)
     loader_cfg.dataset = dict(loader_cfg.dataset, pipeline=cfg.train_pipeline)
     return loader_cfg
+
+
+def first_batches(cfg, split: str, num_samples: int) -> List[dict]:
+    """The batches of ``split`` (:func:`training_width_loader`) holding its
+    first ``num_samples`` crops, loaded once: instruments that score a model
+    many times on them render or read them only once."""
+    loader = Runner.build_dataloader(training_width_loader(cfg, split))
+    return list(islice(loader, math.ceil(num_samples / loader.batch_size)))
 
 
 def load_instrument(cfg, checkpoint: str, surrogate: str,
@@ -179,7 +193,7 @@ def load_instrument(cfg, checkpoint: str, surrogate: str,
         ``proxy`` (the decoder's own loss) and ``expected_risk``
         (:class:`ExpectedRiskModuleLoss` with its defaults).
     """
-    from mmengine.runner import Runner, load_checkpoint
+    from mmengine.runner import load_checkpoint
     from mmocr.registry import MODELS
 
     from ..engine.post_tune_runner import apply_post_tune
