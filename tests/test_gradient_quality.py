@@ -151,3 +151,25 @@ def test_training_trajectory_probes_each_step_and_restores_the_model(instrument)
         assert scores[0] == dict(step=0, **start)
     assert any(s[1] != s[0] for s in runs.values())  # three steps are felt
     assert trajectory_markdown(runs).count('\n| ') == 6  # one row per probe
+
+
+def test_instruments_read_a_stream_config_in_order_from_its_fresh_crops():
+    """On a post-tuning config over the font stream the gradient batches
+    keep the stream's sampler (fresh crops past the reader's), the test
+    split reads in order, and only the batches asked for are loaded."""
+    from mmengine.registry import init_default_scope
+
+    from lsmmocr.diagnostics.gradient_quality import (first_batches,
+                                                      training_width_loader)
+    from lsmmocr.engine.post_tune_runner import apply_post_tune
+    init_default_scope('mmocr')
+    cfg = apply_post_tune(Config.fromfile(
+        str(CONFIGS / 'textrecog/crnn/crnn_mini-vgg_lsed_fonts.py')))
+    train = training_width_loader(cfg, 'train')
+    assert (train.sampler.type, train.sampler.offset) == ('StreamSampler', 2 * 10**8)
+    assert training_width_loader(cfg, 'test').sampler == dict(
+        type='DefaultSampler', shuffle=False)
+    cfg.test_dataloader.batch_size = 4
+    batches = first_batches(cfg, 'test', 6)
+    assert [len(b['inputs']) for b in batches] == [4, 4]
+    assert batches[0]['inputs'][0].shape[-2:] == (32, 100)  # training resize
