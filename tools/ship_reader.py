@@ -19,8 +19,9 @@ import datetime
 import os.path as osp
 
 from lsmmocr.cli import check_args, user_errors_exit
+from lsmmocr.engine import SCHEME
 from lsmmocr.experiments.artifact_cache import checkout_commit
-from lsmmocr.experiments.readers import reader_uri, ship_reader
+from lsmmocr.experiments.readers import reader_name, ship_reader
 
 
 def parse_args() -> argparse.Namespace:
@@ -51,7 +52,7 @@ def main() -> None:
                               args.checkpoint)
     rule = entry['convergence']
     print(f'{path}: iteration {entry["iteration"]}; convergence {rule}; '
-          f'load it with load_from={reader_uri(args.config)!r}')
+          f'load it with load_from={SCHEME + reader_name(args.config)!r}')
 
 
 if __name__ == '__main__':

@@ -37,9 +37,9 @@ class SceneConfig:
     A scene is made of *lines*: one to ``line_words`` words in one font,
     size, colour, angle and baseline, a space apart; each word is an
     instance. A line may be warped in perspective; each word's box is then
-    the rectangle aligned with the line's baseline around the word's four
-    warped corners (the smallest such box holding its whole warped box),
-    turned with the line: still an exact rotated rectangle.
+    the smallest rectangle around its four warped corners whose long sides
+    follow the word's warped baseline (:func:`baseline_box`), turned with the
+    line: still an exact rotated rectangle.
     """
     size: Tuple[int, int] = (256, 256)  # (height, width)
     words: Tuple[int, int] = (1, 5)  # lines attempted per image

@@ -12,7 +12,6 @@ import re
 import tempfile
 from typing import Dict, List, Optional, Tuple
 
-from ..engine.shipped_checkpoints import SCHEME
 from ..visualization import read_scalar_history
 from .artifact_cache import SHIPPED_ROOT, record, ship_weights
 from .testing import edit_distance_test
@@ -72,7 +71,7 @@ def ship_reader(config: str, work_dir: str, provenance: Dict,
     curve, the convergence rule and the metrics of the *shipped* weights on
     the config's test split. Returns its path and manifest entry."""
     checkpoint = checkpoint or best_checkpoint(work_dir)
-    name = 'readers/' + osp.splitext(osp.basename(config))[0]
+    name = reader_name(config)
     curve = validation_curve(work_dir)
     entry = dict(provenance, config=config,
                  iteration=checkpoint_iteration(checkpoint),
@@ -85,6 +84,7 @@ def ship_reader(config: str, work_dir: str, provenance: Dict,
     return path, entry
 
 
-def reader_uri(config: str) -> str:
-    """The ``lsmmocr://`` name a shipped reader of ``config`` loads by."""
-    return f'{SCHEME}readers/' + osp.splitext(osp.basename(config))[0]
+def reader_name(config: str) -> str:
+    """The artifact name of ``config``'s reader: ``readers/<config name>``
+    (``lsmmocr://`` + it loads the shipped file)."""
+    return 'readers/' + osp.splitext(osp.basename(config))[0]

@@ -7,6 +7,7 @@ import torch.nn as nn
 from mmocr.registry import MODELS
 
 from ..ranking.soft_rank import soft_spearman
+from ..utils import check_settings
 
 
 @MODELS.register_module()
@@ -38,16 +39,14 @@ class SurrogateFitLoss(nn.Module):
     def __init__(self, grad_penalty: float = 0.0, value_weight: float = 1.0,
                  rank_weight: float = 0.0, rank_tau: float = 0.1) -> None:
         super().__init__()
-        for name, v in (('grad_penalty', grad_penalty),
-                        ('value_weight', value_weight),
-                        ('rank_weight', rank_weight)):
-            if v < 0:
-                raise ValueError(f'{name} must be >= 0, got {v}')
+        check_settings(
+            grad_penalty=(grad_penalty, grad_penalty >= 0, '>= 0'),
+            value_weight=(value_weight, value_weight >= 0, '>= 0'),
+            rank_weight=(rank_weight, rank_weight >= 0, '>= 0'),
+            rank_tau=(rank_tau, rank_tau > 0, 'positive'))
         if value_weight == rank_weight == 0:
             raise ValueError('value_weight and rank_weight are both 0: '
                              'nothing fits h_Φ')
-        if rank_tau <= 0:
-            raise ValueError(f'rank_tau must be positive, got {rank_tau}')
         self.grad_penalty = grad_penalty
         self.value_weight, self.rank_weight = value_weight, rank_weight
         self.rank_tau = rank_tau

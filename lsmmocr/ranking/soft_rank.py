@@ -3,7 +3,7 @@ count (RS@k, Patel et al., CVPR 2022, section 3), and the soft Spearman
 correlation built from them."""
 import torch
 
-from .sorter_data import exact_ranks
+from .sorter_data import exact_ranks, pearson
 
 
 def sigmoid_tau(u: torch.Tensor, tau: float) -> torch.Tensor:
@@ -57,6 +57,4 @@ def soft_spearman(x: torch.Tensor, target: torch.Tensor,
     mean rank). 1 for the same order, −1 for the reverse; exact as τ → 0.
     A constant ``x`` or ``target`` gives 0."""
     soft = soft_ranks(x[None], x[None], tau)[0]
-    exact = exact_ranks(target, descending=True)  # both: 1st = largest
-    a, b = soft - soft.mean(), exact - exact.mean()
-    return (a * b).sum() / (a.norm() * b.norm()).clamp_min(1e-12)
+    return pearson(soft, exact_ranks(target, descending=True))  # 1st: largest

@@ -139,6 +139,14 @@ def exact_ranks(x: torch.Tensor, descending: bool = False) -> torch.Tensor:
     return ((lo + hi).to(x.dtype) / (2 * (n - 1))).reshape(x.shape)
 
 
+def pearson(a: torch.Tensor, b: torch.Tensor) -> torch.Tensor:
+    """Pearson correlation of ``a`` and ``b`` along the last axis (0 where
+    either is constant): Spearman's ρ when they are ranks."""
+    a = a - a.mean(-1, keepdim=True)
+    b = b - b.mean(-1, keepdim=True)
+    return (a * b).sum(-1) / (a.norm(dim=-1) * b.norm(dim=-1)).clamp_min(1e-12)
+
+
 def rank_fidelity(ranks: torch.Tensor,
                   scores: torch.Tensor) -> Dict[str, float]:
     """How well normalised ``ranks`` (``(N, n)``, e.g. a sorter's) match the
@@ -155,9 +163,7 @@ def rank_fidelity(ranks: torch.Tensor,
     ranks = ranks.detach().to(r)
     n = scores.shape[-1]
     err = (ranks - r).abs().mean() * (n - 1)
-    a = ranks - ranks.mean(-1, keepdim=True)
-    b = r - r.mean(-1, keepdim=True)
-    rho = (a * b).sum(-1) / (a.norm(dim=-1) * b.norm(dim=-1)).clamp_min(1e-12)
+    rho = pearson(ranks, r)
     same = (exact_ranks(ranks) == r).all(-1).float().mean()
     return dict(rank_error=float(err), spearman=float(rho.mean()),
                 exact=float(same))
