@@ -67,6 +67,43 @@ def test_unknown_posttune_data_is_named():
         JobConfig(model='nrtr', posttune_data='online').posttune_config()
 
 
+def test_converged_regime_settings_that_do_not_go_together_are_named():
+    from lsmmocr.experiments.main_job import JobConfig
+    for job, match in (
+            (JobConfig(regime='huge'), "'huge'"),
+            (JobConfig(regime='converged', model='nrtr'), "'nrtr'"),
+            (JobConfig(val_interval=10), 'val_interval needs'),
+            (JobConfig(regime='converged', val_interval=50, posttune_iters=20),
+             r'val_interval \(50\) exceeds posttune_iters \(20\)'),
+            (JobConfig(regime='converged', converge_iters=5), 'converge_iters'),
+            (JobConfig(regime='converged', arms=['dynamic']), "'dynamic'")):
+        with pytest.raises(ValueError, match=match):
+            job.check()
+    JobConfig(regime='converged', val_interval=10, posttune_iters=20).check()
+
+
+def test_converged_regime_validates_on_ted_and_keeps_the_best():
+    from mmengine.config import Config
+
+    from lsmmocr.experiments.main_job import VAL_TED, JobConfig, posttune_options
+    from lsmmocr.utils import package_data
+    job = JobConfig(regime='converged', model='aster', val_interval=100,
+                    posttune_iters=1000, num_val=500, fit_rank_weight=1.0)
+    cfg = Config.fromfile(package_data(job.posttune_config('lsed')))
+    assert cfg.load_from == 'lsmmocr://readers/aster_mini-vgg_fonts'
+    assert cfg.default_hooks.checkpoint.save_best == VAL_TED
+    assert cfg.default_hooks.checkpoint.rule == 'less'
+    opts = posttune_options(job, 1, 'reader.pth', 'lsed', 'sur.pth')
+    assert 'post_tune.overrides.train_cfg.val_interval=100' in opts
+    assert 'val_dataloader.dataset.datasets.0.num_samples=500' in opts
+    assert 'val_evaluator=None' not in opts
+    assert 'post_tune.trainer.task.fit_loss.rank_weight=1.0' in opts
+    # The small regime's options (and its surrogate cache key) are unchanged.
+    small = posttune_options(JobConfig(), 1, 'b.pth', 'lsed', 'sur.pth')
+    assert 'val_evaluator=None' in small
+    assert not any('weight=' in o and 'fit_loss' in o for o in small)
+
+
 def test_dynamic_arms_use_the_dynamic_loss_configs():
     from mmengine.config import Config
 

@@ -8,6 +8,12 @@ with the same schedule and iterations -- *control* (proxy loss), *LS-ED*
 :class:`ExpectedRiskModuleLoss`) -- and evaluate all on the unseen-font test
 split. The seeds therefore measure the spread of post-tuning. Every training run
 is a subprocess of ``tools/train.py``, as a user would run it.
+
+Two regimes: *small* (the default: a baseline trained on a few thousand crops
+on disk) and *converged* (the paper's: a reader trained to convergence on the
+font stream and shipped in ``artifacts/readers/``, post-tuned on fresh stream
+crops, validated on total edit distance every ``val_interval`` iterations; each
+arm is evaluated at its best validation checkpoint).
 """
 import json
 import os
@@ -23,6 +29,7 @@ import numpy as np
 from mmengine.config import Config
 
 from ..datasets import make_synth_dataset
+from ..engine import shipped_path
 from ..engine.config_task import config_task
 from ..surrogates.checkpoint import load_surrogate
 from ..surrogates.edit_distance_task import EditDistanceTask
@@ -30,6 +37,7 @@ from ..surrogates.pretrain import fidelity, pretrain_surrogate
 from ..utils import mmocr_dict_file, package_data, write_json, write_text
 from ..visualization import plot_curves, scatter_e_hat
 from .artifact_cache import ArtifactCache, data_fingerprint, file_digest
+from .readers import best_checkpoint, reader_name
 from .stages import Stages, progress_line
 from .testing import METRICS, edit_distance_test
 
@@ -45,6 +53,17 @@ MODELS = {
     'aster': ('configs/textrecog/aster/aster_mini-vgg_synth.py',
               'configs/textrecog/aster/aster_mini-vgg_{arm}_synth.py'),
 }
+# The converged regime: the readers of "Readers that read" (font stream).
+CONVERGED_MODELS = {
+    'crnn': ('configs/textrecog/crnn/crnn_mini-vgg_fonts.py',
+             'configs/textrecog/crnn/crnn_mini-vgg_{arm}_fonts.py'),
+    'aster': ('configs/textrecog/aster/aster_mini-vgg_fonts.py',
+              'configs/textrecog/aster/aster_mini-vgg_{arm}_fonts.py'),
+}
+# Per regime: its models' configs and their datasets' metric prefix.
+REGIMES = {'small': (MODELS, 'Synth'), 'converged': (CONVERGED_MODELS, 'Fonts')}
+# What the converged regime validates on (fonts_posttune_val_ted).
+VAL_TED = 'Fonts/ed/total_edit_distance'
 # Post-tuning on synthetic text rendered on the fly (``--posttune-data online``).
 ONLINE_POSTTUNE = {
     'crnn': 'configs/textrecog/crnn/crnn_mini-vgg_{arm}_synth_online.py'}
@@ -69,6 +88,7 @@ PEERS = (('lsed', 'expected_risk'), ('dynamic', 'lsed'),
 class JobConfig:
     """Sizes and schedule of the main job (defaults: the built-in run)."""
     model: str = 'crnn'
+    regime: str = 'small'  # 'converged': the shipped font readers (REGIMES)
     work_dir: str = 'work_dirs/main_job'
     data_root: str = 'data/synth'
     seeds: List[int] = field(default_factory=lambda: [0])
@@ -83,6 +103,9 @@ class JobConfig:
     # "converged" start. 0: post-tune the baseline as it is.
     converge_iters: int = 0
     posttune_iters: int = 150
+    # Validate every this many post-tuning iterations and evaluate each arm at
+    # its best validation TED (converged regime); 0: at its last iteration.
+    val_interval: int = 0
     surrogate_iters: int = 3000
     surrogate_batch_size: int = 256
     batch_size: int = 16
@@ -92,6 +115,9 @@ class JobConfig:
     surrogate_lr: float = 1e-4
     source: str = 'local-global'
     grad_penalty: float = 0.0
+    # h_Φ's fit (SurrogateFitLoss): value |ê - e| and rank (1 - soft Spearman)
+    fit_value_weight: float = 1.0
+    fit_rank_weight: float = 0.0
     max_edits: int = 0  # most random edits in global pairs; 0: the layout's capacity
     proxy_weight: float = 0.0
     feds: str = ''  # 'LOWER,UPPER': FEDS ramp on |ê - e|; empty: off
@@ -113,9 +139,45 @@ class JobConfig:
     # them (tools/ship_artifacts.py); false: train them (or use the cache).
     use_shipped: bool = True
 
+    def check(self) -> None:
+        """Raise a ``ValueError`` naming the settings that do not go
+        together."""
+        if self.regime not in REGIMES:
+            raise ValueError(f'regime must be one of {sorted(REGIMES)}, got '
+                             f'{self.regime!r}')
+        models = REGIMES[self.regime][0]
+        if self.model not in models:
+            raise ValueError(f'model {self.model!r} has no {self.regime} '
+                             f'regime (models: {sorted(models)})')
+        if self.regime == 'small' and self.val_interval:
+            raise ValueError('val_interval needs regime "converged" (the '
+                             'small regime evaluates the last checkpoint)')
+        if self.val_interval > self.posttune_iters:
+            raise ValueError(f'val_interval ({self.val_interval}) exceeds '
+                             f'posttune_iters ({self.posttune_iters}): no '
+                             'validation would choose a checkpoint')
+        if self.regime == 'converged' and self.converge_iters:
+            raise ValueError('converge_iters must be 0 in the converged '
+                             'regime: its readers are converged already')
+        for arm in self.arms:
+            if not osp.isfile(package_data(self.posttune_config(arm))):
+                raise ValueError(f'arm {arm!r} has no {self.regime}-regime '
+                                 f'config for {self.model!r} '
+                                 f'({self.posttune_config(arm)})')
+
+    def reader_config(self) -> str:
+        """The config the baseline is trained (and every arm tested) with."""
+        return REGIMES[self.regime][0][self.model][0]
+
+    def prefix(self) -> str:
+        """The metric prefix of the regime's datasets."""
+        return REGIMES[self.regime][1]
+
     def posttune_config(self, arm: str = 'lsed') -> str:
-        """The post-tuning config of ``arm`` for ``model`` and
+        """The post-tuning config of ``arm`` for ``model``, ``regime`` and
         ``posttune_data``."""
+        if self.regime == 'converged':  # the stream: no disk/online choice
+            return CONVERGED_MODELS[self.model][1].format(arm=ARM_CONFIGS[arm])
         if self.posttune_data == 'disk':
             return MODELS[self.model][1].format(arm=ARM_CONFIGS[arm])
         if self.posttune_data == 'online' and self.model in ONLINE_POSTTUNE:
@@ -130,6 +192,14 @@ class JobConfig:
         return dict(max_edits=self.max_edits or None,
                     expected_weight=self.expected_weight)
 
+    def fit_cfg(self) -> Dict[str, float]:
+        """h_Φ's fit weights where they differ from the value fit (left out
+        otherwise: the cache key of the surrogates fitted before them)."""
+        if (self.fit_value_weight, self.fit_rank_weight) == (1.0, 0.0):
+            return {}
+        return dict(value_weight=self.fit_value_weight,
+                    rank_weight=self.fit_rank_weight)
+
     def feds_ramp(self) -> Optional[Dict[str, float]]:
         """``feds`` as the loss's ``dict(lower, upper)``, or None."""
         if not self.feds:
@@ -143,7 +213,11 @@ class JobConfig:
 
 def ensure_data(job: JobConfig) -> None:
     """Render the synthetic dataset unless it is already there (and whole:
-    every split's annotation file readable)."""
+    every split's annotation file readable); the converged regime's stream
+    needs none."""
+    if job.regime == 'converged':
+        print('data: the font stream (rendered on the fly)')
+        return
     if osp.isfile(osp.join(job.data_root, 'textrecog_test.json')):
         for split in ('train', 'val', 'test'):
             check_annotations(osp.join(job.data_root, f'textrecog_{split}.json'))
@@ -257,29 +331,41 @@ def _run_training(cfg: str, work_dir: str, run: dict, label: str) -> str:
 
 
 def evaluate(job: JobConfig, checkpoint: str, work_dir: str,
-             label: str = 'test') -> Dict[str, float]:
-    """Edit-distance metrics of ``checkpoint`` on the test split."""
-    return edit_distance_test(package_data(MODELS[job.model][0]), checkpoint,
-                              work_dir, 'Synth', label)
+             label: str = 'test', split: str = 'test') -> Dict[str, float]:
+    """Edit-distance metrics of ``checkpoint`` on the test (or validation)
+    split; the stream's splits are cut to ``num_test`` (``num_val``) crops."""
+    size = dict(test=job.num_test, val=job.num_val)[split]
+    overrides = ({'test_dataloader.dataset.datasets.0.num_samples': size}
+                 if job.regime == 'converged' else {})
+    return edit_distance_test(package_data(job.reader_config()), checkpoint,
+                              work_dir, job.prefix(), label, split, overrides)
 
 
-def common_options(job: JobConfig, seed: int, iters: int) -> List[str]:
-    """Seed, batch, no validation, one checkpoint at the end, a log line
-    (and so a progress update) every 2 % of the run."""
-    return [f'randomness.seed={seed}', f'train_dataloader.batch_size={job.batch_size}',
-            'val_cfg=None', 'val_dataloader=None', 'val_evaluator=None',
+def common_options(job: JobConfig, seed: int, iters: int,
+                   validate: bool = False) -> List[str]:
+    """Seed, batch, validation on ``num_val`` stream crops (or none), one
+    checkpoint at the end, a log line (and so a progress update) every 2 %
+    of the run."""
+    opts = [f'randomness.seed={seed}',
+            f'train_dataloader.batch_size={job.batch_size}',
             f'default_hooks.checkpoint.interval={iters}',
             f'default_hooks.logger.interval={max(1, iters // 50)}']
+    if validate:
+        return opts + [
+            f'val_dataloader.dataset.datasets.0.num_samples={job.num_val}']
+    return opts + ['val_cfg=None', 'val_dataloader=None', 'val_evaluator=None']
 
 
 def posttune_options(job: JobConfig, seed: int, baseline: str, arm: str,
                      surrogate: Optional[str] = None) -> List[str]:
     """``--cfg-options`` of one post-tuning arm (see :data:`ARMS`)."""
     pt = 'post_tune.'
-    opts = common_options(job, seed, job.posttune_iters) + [
+    opts = common_options(job, seed, job.posttune_iters,
+                          validate=bool(job.val_interval)) + [
         f'load_from={baseline}',
         f'{pt}overrides.train_cfg.max_iters={job.posttune_iters}',
-        f'{pt}overrides.train_cfg.val_interval={job.posttune_iters + 1}',
+        f'{pt}overrides.train_cfg.val_interval='
+        f'{job.val_interval or job.posttune_iters + 1}',
         f'{pt}overrides.default_hooks.checkpoint.interval={job.posttune_iters}',
         f'{pt}overrides.optim_wrapper.optimizer.lr={job.lr}']
     st, ml = f'{pt}trainer.', f'{pt}module_loss.'
@@ -296,6 +382,7 @@ def posttune_options(job: JobConfig, seed: int, baseline: str, arm: str,
              f'{st}warmup_iters={job.warmup_iters}',
              f'{st}optimizer.lr={job.surrogate_lr}',
              f'{st}task.fit_loss.grad_penalty={job.grad_penalty}']
+    opts += [f'{st}task.fit_loss.{k}={v}' for k, v in job.fit_cfg().items()]
     opts += [f'{st}task.sampler.{k}={v}' for k, v in job.sampler_cfg().items()]
     opts += [f'{ml}proxy_weight={job.proxy_weight}',
              f'{ml}logit_grad={job.logit_grad}',
@@ -340,9 +427,11 @@ def baseline_run(job: JobConfig) -> Tuple[str, List[str], Dict]:
 def train_baseline(job: JobConfig) -> str:
     """The proxy-trained recognizer every seed starts from (cached across
     work dirs by config, data and package versions; shipped for the
-    default job)."""
+    default job); in the converged regime, the shipped reader."""
     if job.baseline_checkpoint:
         return job.baseline_checkpoint
+    if job.regime == 'converged':
+        return shipped_path('lsmmocr://' + reader_name(job.reader_config()))
     cfg, options, cache = baseline_run(job)
     return train(cfg, osp.join(job.work_dir, 'baseline'), options, 'baseline',
                  cache, job.use_shipped)
@@ -369,6 +458,7 @@ def job_surrogate_spec(job: JobConfig) -> EditDistanceTask:
         {'post_tune.module_loss.align_targets': job.align_targets})
     spec = config_task(cfg)
     spec.fit_loss['grad_penalty'] = job.grad_penalty
+    spec.fit_loss.update(job.fit_cfg())
     spec.sampler.update(job.sampler_cfg())
     return spec
 
@@ -426,13 +516,17 @@ def run_seed(job: JobConfig, seed: int, baseline: str,
     root = osp.join(job.work_dir, f'seed{seed}')
     ckpts = {'baseline': baseline}
     for arm in job.arms:
-        ckpts[arm] = train(job.posttune_config(arm), osp.join(root, arm),
-                           posttune_options(job, seed, baseline, arm, surrogate),
-                           f'seed {seed} {arm}')
-    plot_curves({n: osp.join(root, n) for n in job.arms},
-                ['loss', 'lsed_approx_error', 'lsed_exploit_rate',
-                 'energy_inverse_gain'],
+        last = train(job.posttune_config(arm), osp.join(root, arm),
+                     posttune_options(job, seed, baseline, arm, surrogate),
+                     f'seed {seed} {arm}')
+        ckpts[arm] = (best_checkpoint(osp.join(root, arm))
+                      if job.val_interval else last)
+    work_dirs = {n: osp.join(root, n) for n in job.arms}
+    plot_curves(work_dirs, ['loss', 'lsed_approx_error', 'lsed_exploit_rate',
+                            'energy_inverse_gain'],
                 osp.join(root, 'curves.png'))
+    if job.val_interval:
+        plot_curves(work_dirs, [VAL_TED], osp.join(root, 'val_ted.png'))
     results = {name: evaluate(job, ckpt, osp.join(root, f'eval_{name}'),
                               f'seed {seed} {name} test')
                for name, ckpt in ckpts.items()}
@@ -483,8 +577,14 @@ def markdown(job: JobConfig, summary: Dict) -> str:
             changes += (f'- {run} vs {ref}: {100 * mean:+.1f} % ± '
                         f'{100 * std:.1f} %\n')
     sur = summary['surrogate']
-    return (f'# Main job: {job.model}, {n} seed(s) {job.seeds}\n\n'
-            f'Unseen-font test split, mean ± std over seeds.\n\n{head}{rows}\n'
+    selection = (f'its best validation TED (every {job.val_interval} '
+                 f'iterations, {job.num_val} crops; baseline: '
+                 f'{summary["baseline_val_ted"]:.0f}; per seed val_ted.png)'
+                 if job.val_interval else 'its last iteration')
+    return (f'# Main job: {job.model}, {job.regime} regime, {n} seed(s) '
+            f'{job.seeds}\n\n'
+            f'Unseen-font test split, mean ± std over seeds; each arm at '
+            f'{selection}.\n\n{head}{rows}\n'
             f'Total edit distance change (negative is better):\n\n{changes}\n'
             f'Pre-trained surrogate on 1000 held-out pairs: |ê-e| '
             f'{sur["mae"]:.3f} (pairs with ED <= 3: {sur["mae_near"]:.3f}), '
@@ -495,6 +595,7 @@ def markdown(job: JobConfig, summary: Dict) -> str:
 
 def run(job: JobConfig) -> Dict:
     """Run every seed and write ``report.md`` / ``report.json``."""
+    job.check()
     os.environ['LSMMOCR_SYNTH_ROOT'] = osp.abspath(job.data_root)
     job.work_dir = osp.abspath(job.work_dir)
     stages = Stages()
@@ -505,12 +606,17 @@ def run(job: JobConfig) -> Dict:
         baseline = converge(job, train_baseline(job))
     with stages('surrogate pre-training'):
         surrogate = pretrain(job)
+    summary = {}
+    if job.val_interval:  # where every arm's validation curve starts
+        with stages('baseline validation'):
+            summary['baseline_val_ted'] = evaluate(
+                job, baseline, osp.join(job.work_dir, 'val_baseline'),
+                'baseline val', 'val')['total_edit_distance']
     per_seed = {}
     for s in job.seeds:
         with stages(f'seed {s}: post-tuning and evaluation'):
             per_seed[s] = run_seed(job, s, baseline, surrogate['path'])
-    summary = summarize(per_seed)
-    summary['surrogate'] = surrogate
+    summary.update(summarize(per_seed), surrogate=surrogate)
     summary['stage_seconds'] = stages.seconds
     report = dict(settings=asdict(job), per_seed=per_seed, summary=summary)
     write_json(osp.join(job.work_dir, 'report.json'), report, indent=2)

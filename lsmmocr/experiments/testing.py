@@ -4,7 +4,7 @@ import itertools
 import os
 import os.path as osp
 from contextlib import redirect_stderr, redirect_stdout
-from typing import Dict
+from typing import Dict, Optional
 
 from mmengine.config import Config
 from mmengine.runner import Runner
@@ -18,12 +18,19 @@ _RUNS = itertools.count()
 
 
 def edit_distance_test(config: str, checkpoint: str, work_dir: str,
-                       prefix: str, label: str = 'test') -> Dict[str, float]:
+                       prefix: str, label: str = 'test', split: str = 'test',
+                       overrides: Optional[Dict] = None) -> Dict[str, float]:
     """:data:`METRICS` of ``checkpoint`` (a path or a ``lsmmocr://`` name) on
-    ``config``'s test split, whose dataset prefix is ``prefix``. MMEngine's
-    output (environment, config, progress) goes to ``<work_dir>/stdout.log``;
-    the console gets one line."""
+    ``config``'s test (or ``'val'``) split, whose dataset prefix is
+    ``prefix``; ``overrides`` (``--cfg-options`` style) apply to the config
+    after the split is chosen. MMEngine's output (environment, config,
+    progress) goes to ``<work_dir>/stdout.log``; the console gets one line."""
     cfg = Config.fromfile(config)
+    if split not in ('test', 'val'):
+        raise ValueError(f'split must be "test" or "val", got {split!r}')
+    if split == 'val':
+        cfg.test_dataloader = cfg.val_dataloader
+    cfg.merge_from_dict(overrides or {})
     cfg.test_evaluator = dict(
         type='MultiDatasetsEvaluator', dataset_prefixes=[prefix],
         metrics=[dict(type='EditDistanceMetric')])

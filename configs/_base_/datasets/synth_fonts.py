@@ -40,12 +40,18 @@ fonts_posttune_train_dataloader = dict(
     fonts_train_dataloader,
     sampler=dict(_delete_=True, type='StreamSampler', offset=2 * 10**8))
 # Test metrics: MMOCR's word and character metrics, and the edit-distance
-# family (total edit distance, CER, NED) LS-ED is judged by.
+# family (total edit distance, CER, NED) LS-ED is judged by, under its own
+# prefix (`Fonts/ed/...`: its `word_acc` would clash with WordMetric's).
 fonts_test_evaluator = dict(
     dataset_prefixes=['Fonts'],
     metrics=[
         dict(type='WordMetric',
              mode=['exact', 'ignore_case', 'ignore_case_symbol']),
         dict(type='CharMetric'),
-        dict(type='EditDistanceMetric'),
+        dict(type='EditDistanceMetric', prefix='ed'),
     ])
+# Post-tuning validates on total edit distance and keeps the best checkpoint:
+# one selection rule for every arm.
+fonts_posttune_val_ted = 'Fonts/ed/total_edit_distance'
+fonts_posttune_checkpoint = dict(
+    checkpoint=dict(save_best=fonts_posttune_val_ted, rule='less'))
