@@ -59,6 +59,29 @@ def test_main_job_writes_a_finite_report(tmp_path):
     assert math.isfinite(online['summary']['ted_change_vs_control']['lsed'][0])
 
 
+@pytest.mark.slow
+def test_converged_regime_starts_from_the_shipped_reader(tmp_path):
+    """``--regime converged``: the shipped CRNN reader post-tuned on the font
+    stream, each arm evaluated at its best validation TED checkpoint."""
+    work = tmp_path / 'job'
+    run_tool(['tools/main_job.py', '--preset', 'quick', '--regime',
+              'converged', '--work-dir', str(work), '--val-interval', '1',
+              '--num-val', '8', '--seeds', '1', '--arms', 'control', 'lsed'],
+             REPO, dict(LSMMOCR_CACHE=str(tmp_path / 'cache')), timeout=900)
+    report = json.loads((work / 'report.json').read_text())
+    assert report['settings']['regime'] == 'converged'
+    assert report['settings']['converge_iters'] == 0  # fixed by the regime
+    for arm in ('baseline', 'control', 'lsed'):
+        assert report['per_seed']['1'][arm]['word_acc'] >= 0.5
+    assert math.isfinite(report['summary']['baseline_val_ted'])
+    assert (work / 'seed1' / 'val_ted.png').stat().st_size > 1000
+    for arm in ('control', 'lsed'):
+        assert list((work / 'seed1' / arm).glob(
+            'best_Fonts_ed_total_edit_distance_iter_*.pth'))
+    md = (work / 'report.md').read_text()
+    assert 'converged regime' in md and 'best validation TED' in md
+
+
 def test_unknown_posttune_data_is_named():
     from lsmmocr.experiments.main_job import JobConfig
     with pytest.raises(ValueError, match="'tape'"):

@@ -97,3 +97,21 @@ def test_ship_reader_in_float16_with_the_figures_of_the_shipped_file(
     assert half['word_acc'] > 0.1  # it reads: the weights survived float16
     assert abs(half['word_acc'] - full['word_acc']) <= 2 / 96
     assert abs(half['total_edit_distance'] - full['total_edit_distance']) <= 3
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize('config', ['crnn/crnn_mini-vgg_fonts.py',
+                                    'aster/aster_mini-vgg_fonts.py'])
+def test_shipped_reader_reads_as_its_manifest_says(config, tmp_path):
+    """Each converged reader of "Readers that read": converged by the rule,
+    and its float16 file reproduces the test metrics in the manifest (5000
+    crops in font families it never saw)."""
+    cfg = str(CONFIGS / 'textrecog' / config)
+    name = 'readers/' + config.split('/')[1].removesuffix('.py')
+    with open(REPO / 'artifacts' / 'manifest.json') as f:
+        entry = json.load(f)[name + '.pth']
+    assert file_digest(shipped_path(f'lsmmocr://{name}')) == entry['sha256']
+    assert entry['convergence']['converged'], entry['convergence']
+    assert entry['test_metrics']['word_acc'] >= 0.75
+    assert edit_distance_test(cfg, f'lsmmocr://{name}', str(tmp_path),
+                              'Fonts') == entry['test_metrics']

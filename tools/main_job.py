@@ -17,8 +17,7 @@ from dataclasses import fields
 
 from lsmmocr.cli import check_args, user_errors_exit
 from lsmmocr.engine import shipped_path
-from lsmmocr.experiments.main_job import (ARMS, DEFAULT_ARMS, REGIMES,
-                                          JobConfig, run)
+from lsmmocr.experiments.main_job import ARMS, DEFAULT_ARMS, REGIMES, JobConfig, run
 
 PRESETS = {
     # Tiny sizes for tests: minutes become seconds.
