@@ -124,6 +124,26 @@ def test_exploitation_monitor_logs_and_changes_nothing(synth_root, tmp_path):
 
 
 @pytest.mark.slow
+def test_switch_schedule_passes_to_the_proxy_and_stops_fitting_phi(
+        synth_root, tmp_path):
+    st = 'post_tune.trainer.'
+    switched = post_tune_final(CRNN_LSED, synth_root, tmp_path / 'switched',
+                               **{st + 'proxy_from': 1})
+    plain = post_tune_final(CRNN_LSED, synth_root, tmp_path / 'plain')
+    # Φ was fitted after the first step only ...
+    assert not all(torch.equal(v, switched[1][k])
+                   for k, v in plain[1].items())
+    once = post_tune_final(CRNN_LSED, synth_root, tmp_path / 'once', **{
+        'post_tune.overrides.train_cfg.max_iters': 1})
+    assert_same_state(once[1], switched[1])
+    # ... and the last steps trained on CTC alone.
+    hub = switched[2]
+    assert hub.get_scalar('train/loss_lsed').current() == 0
+    assert hub.get_scalar('train/loss_ctc').current() > 0
+    assert 'train/loss_ctc' not in plain[2].log_scalars
+
+
+@pytest.mark.slow
 def test_lookahead_pairs_change_phi_and_the_recognizer_still_trains(
         synth_root, tmp_path):
     st = 'post_tune.trainer.'

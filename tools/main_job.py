@@ -47,7 +47,8 @@ POSITIVE = ('num_train', 'num_test', 'baseline_iters', 'posttune_iters',
 NON_NEGATIVE = ('seeds', 'num_val', 'converge_iters', 'val_interval',
                 'inner_steps', 'warmup_iters', 'fit_value_weight',
                 'fit_rank_weight',
-                'grad_penalty', 'max_edits', 'proxy_weight', 'expected_weight',
+                'grad_penalty', 'max_edits', 'proxy_weight', 'switch_iter',
+                'expected_weight',
                 'correct_weight', 'energy_warmup_iters', 'energy_margin_weight',
                 'energy_proxy_weight')
 

@@ -120,6 +120,7 @@ class JobConfig:
     fit_rank_weight: float = 0.0
     max_edits: int = 0  # most random edits in global pairs; 0: the layout's capacity
     proxy_weight: float = 0.0
+    switch_iter: int = 0  # LS-ED arm: ê, then the proxy alone from here; 0: off
     feds: str = ''  # 'LOWER,UPPER': FEDS ramp on |ê - e|; empty: off
     posttune_data: str = 'disk'  # 'online': fresh rendered batches
     expected_weight: float = 0.0  # surrogate label: (1-w) greedy ED + w E[ED]
@@ -390,6 +391,8 @@ def posttune_options(job: JobConfig, seed: int, baseline: str, arm: str,
              f'{ml}correct_weight={job.correct_weight}']
     if job.lookahead:
         opts += [f'{st}lookahead_steps=[{job.lookahead}]']
+    if job.switch_iter:
+        opts += [f'{st}proxy_from={job.switch_iter}']
     feds = job.feds_ramp()
     if feds:  # the base's feds is None: replace it rather than merge into it
         opts += [f'{ml}feds._delete_=True'] + [

@@ -52,6 +52,10 @@ class LearnedSurrogateHook(AttachedNetworkHook):
             ``train/<name>_exploit_rate``: the share of monitored steps
             after which ê on the batch fell while the true distance rose.
             0 disables it. Defaults to 0.
+        proxy_from (int, optional): The switch schedule: from this
+            iteration on, the task's losses train on their proxy alone (ê's
+            weight 0, the proxy's 1) and Φ is no longer fitted. Defaults to
+            None (ê throughout).
         seed (int): Seed of the pair sampler (plus the rank).
     """
 
@@ -62,12 +66,15 @@ class LearnedSurrogateHook(AttachedNetworkHook):
                  warmup_iters: int = 0,
                  lookahead_steps: Sequence[float] = (),
                  monitor_interval: int = 0,
+                 proxy_from: Optional[int] = None,
                  **kwargs) -> None:
         check_settings(
             source=(source, source in SOURCES, f'one of {SOURCES}'),
             inner_steps=(inner_steps, inner_steps >= 0, '>= 0'),
             warmup_iters=(warmup_iters, warmup_iters >= 0, '>= 0'),
-            monitor_interval=(monitor_interval, monitor_interval >= 0, '>= 0'))
+            monitor_interval=(monitor_interval, monitor_interval >= 0, '>= 0'),
+            proxy_from=(proxy_from, proxy_from is None or proxy_from >= 0,
+                        'None or >= 0'))
         self.task: SurrogateTask = TASK_UTILS.build(task)
         super().__init__(network=self.task.surrogate,
                          loss_type=MODELS.get(self.task.loss_type),
@@ -79,6 +86,7 @@ class LearnedSurrogateHook(AttachedNetworkHook):
         self.warmup_iters = warmup_iters
         self.lookahead_steps = tuple(lookahead_steps)
         self.monitor_interval = monitor_interval
+        self.proxy_from = proxy_from
         self.exploited = self.monitored = 0
 
     def metric_space(self, losses: List[torch.nn.Module]) -> MetricSpace:
@@ -118,10 +126,22 @@ class LearnedSurrogateHook(AttachedNetworkHook):
                       f'{self.warmup_iters} steps, last |ê-e| '
                       f'{float(out["approx_error"]):.3f}', logger='current')
 
+    def switched(self, runner) -> bool:
+        """Whether the switch schedule has passed to the proxy."""
+        return self.proxy_from is not None and runner.iter >= self.proxy_from
+
+    def before_train_iter(self, runner, batch_idx: int,
+                          data_batch=None) -> None:
+        if self.switched(runner) and self.losses[0].loss_weight:
+            for loss in self.losses:  # also after a resume past the switch
+                loss.loss_weight, loss.proxy_weight = 0.0, 1.0
+            print_log(f'iteration {runner.iter}: {self.task.name} switched '
+                      'to the proxy loss', logger='current')
+
     def after_train_iter(self, runner, batch_idx: int, data_batch=None,
                          outputs: Optional[dict] = None) -> None:
         batches = self.pop_batches()
-        if not batches:
+        if not batches or self.switched(runner):
             return
         if (self.monitor_interval and data_batch is not None
                 and (runner.iter + 1) % self.monitor_interval == 0):
