@@ -74,6 +74,8 @@ def test_converged_regime_starts_from_the_shipped_reader(tmp_path):
     for arm in ('baseline', 'control', 'lsed'):
         assert report['per_seed']['1'][arm]['word_acc'] >= 0.5
     assert math.isfinite(report['summary']['baseline_val_ted'])
+    for arm in ('control', 'lsed'):
+        assert report['summary'][arm]['best_val_ted'][0] >= 0
     assert (work / 'seed1' / 'val_ted.png').stat().st_size > 1000
     for arm in ('control', 'lsed'):
         assert list((work / 'seed1' / arm).glob(

@@ -35,7 +35,7 @@ from ..surrogates.checkpoint import load_surrogate
 from ..surrogates.edit_distance_task import EditDistanceTask
 from ..surrogates.pretrain import fidelity, pretrain_surrogate
 from ..utils import mmocr_dict_file, package_data, write_json, write_text
-from ..visualization import plot_curves, scatter_e_hat
+from ..visualization import plot_curves, read_scalar_history, scatter_e_hat
 from .artifact_cache import ArtifactCache, data_fingerprint, file_digest
 from .readers import best_checkpoint, reader_name
 from .stages import Stages, progress_line
@@ -533,8 +533,17 @@ def run_seed(job: JobConfig, seed: int, baseline: str,
     results = {name: evaluate(job, ckpt, osp.join(root, f'eval_{name}'),
                               f'seed {seed} {name} test')
                for name, ckpt in ckpts.items()}
+    if job.val_interval:  # what chose each arm's checkpoint (and its config)
+        for arm in job.arms:
+            results[arm]['best_val_ted'] = best_validation(work_dirs[arm])
     write_json(osp.join(root, 'results.json'), results, indent=2)
     return results
+
+
+def best_validation(work_dir: str) -> float:
+    """The lowest validation TED of the post-tuning run in ``work_dir``."""
+    return min(r[VAL_TED] for r in read_scalar_history(work_dir)
+               if VAL_TED in r)
 
 
 def _ted_change(per_seed: Dict[int, Dict], run: str, ref: str):
@@ -550,7 +559,8 @@ def summarize(per_seed: Dict[int, Dict]) -> Dict:
     runs = [r for r in RUNS if r in next(iter(per_seed.values()))]
     out = {}
     for run in runs:
-        vals = {m: [r[run][m] for r in per_seed.values()] for m in METRICS}
+        first = next(iter(per_seed.values()))[run]
+        vals = {m: [r[run][m] for r in per_seed.values()] for m in first}
         out[run] = {m: (float(np.mean(v)), float(np.std(v)))
                     for m, v in vals.items()}
     out['ted_change_vs_control'] = {
@@ -579,6 +589,11 @@ def markdown(job: JobConfig, summary: Dict) -> str:
             mean, std = summary[f'{run}_vs_{ref}']
             changes += (f'- {run} vs {ref}: {100 * mean:+.1f} % ± '
                         f'{100 * std:.1f} %\n')
+    if job.val_interval:
+        changes += '\nBest validation TED (what chose each checkpoint): ' + \
+            ', '.join(f'{run} {summary[run]["best_val_ted"][0]:.1f} ± '
+                      f'{summary[run]["best_val_ted"][1]:.1f}'
+                      for run in runs if run in job.arms) + '\n'
     sur = summary['surrogate']
     selection = (f'its best validation TED (every {job.val_interval} '
                  f'iterations, {job.num_val} crops; baseline: '
