@@ -123,9 +123,11 @@ def test_converged_regime_validates_on_ted_and_keeps_the_best():
     assert 'val_dataloader.dataset.datasets.0.num_samples=500' in opts
     assert 'val_evaluator=None' not in opts
     assert 'post_tune.trainer.task.fit_loss.rank_weight=1.0' in opts
+    bf16 = 'post_tune.overrides.optim_wrapper.type=CPUBF16OptimWrapper'
+    assert bf16 in opts  # as the readers trained
     # The small regime's options (and its surrogate cache key) are unchanged.
     small = posttune_options(JobConfig(), 1, 'b.pth', 'lsed', 'sur.pth')
-    assert 'val_evaluator=None' in small
+    assert 'val_evaluator=None' in small and bf16 not in small
     assert not any('weight=' in o and 'fit_loss' in o for o in small)
 
 

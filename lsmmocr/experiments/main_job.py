@@ -369,6 +369,8 @@ def posttune_options(job: JobConfig, seed: int, baseline: str, arm: str,
         f'{job.val_interval or job.posttune_iters + 1}',
         f'{pt}overrides.default_hooks.checkpoint.interval={job.posttune_iters}',
         f'{pt}overrides.optim_wrapper.optimizer.lr={job.lr}']
+    if job.regime == 'converged':  # as the readers trained (losses in fp32)
+        opts.append(f'{pt}overrides.optim_wrapper.type=CPUBF16OptimWrapper')
     st, ml = f'{pt}trainer.', f'{pt}module_loss.'
     if arm == 'control':  # its config: same schedule, proxy loss, no hook
         return opts
