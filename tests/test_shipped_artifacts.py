@@ -37,6 +37,23 @@ def test_default_job_finds_its_shipped_artifacts(tmp_path, monkeypatch):
         assert fid[k] == pytest.approx(v, rel=1e-4), k
 
 
+@pytest.mark.parametrize('model', ['crnn', 'aster'])
+@pytest.mark.parametrize('weights', [(1.0, 0.0), (0.0, 1.0)])
+def test_converged_regime_finds_its_shipped_surrogates(model, weights):
+    """h_Φ for each reader's layout, value and rank fits: found by
+    ``main_job.py --regime converged`` and reproducing its manifest's held-out
+    figures."""
+    job = JobConfig(regime='converged', model=model,
+                    fit_value_weight=weights[0], fit_rank_weight=weights[1])
+    spec = job_surrogate_spec(job)
+    assert spec.fit_loss.get('rank_weight', 0.0) == weights[1]
+    surrogate = ArtifactCache('surrogate').shipped(surrogate_parts(job, spec))
+    assert surrogate, f'no shipped h_Φ for {model} {weights}'
+    fid = held_out_fidelity(spec, surrogate)
+    for k, v in manifest_entry(surrogate)['held_out'].items():
+        assert fid[k] == pytest.approx(v, rel=1e-4), k
+
+
 def test_shipped_artifact_is_used_after_the_cache_and_can_be_refused(
         tmp_path, monkeypatch):
     monkeypatch.setenv('LSMMOCR_CACHE', str(tmp_path / 'cache'))

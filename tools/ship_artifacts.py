@@ -11,6 +11,12 @@ tests reproduce.
 By default the files are taken from the artifact cache, where
 ``tools/main_job.py --use-shipped false`` (same other options) leaves them;
 ``--baseline`` / ``--surrogate`` name files made by those settings instead.
+
+``--regime converged`` ships h_Φ only (the readers ship with
+``tools/ship_reader.py``): the file ``tools/train_surrogate.py`` made for the
+reader's LS-ED config with the job's pre-training settings (``--iters``
+``--batch-size`` at their defaults, the fit weights given here), so that
+``tools/main_job.py --regime converged`` finds it.
 """
 import argparse
 import datetime
@@ -20,7 +26,7 @@ import tempfile
 from lsmmocr.cli import check_args
 from lsmmocr.experiments.artifact_cache import (ArtifactCache, artifact_key,
                                                 checkout_commit)
-from lsmmocr.experiments.main_job import (MODELS, JobConfig, artifact_parts,
+from lsmmocr.experiments.main_job import (REGIMES, JobConfig, artifact_parts,
                                           baseline_run, ensure_data, evaluate,
                                           held_out_fidelity, job_surrogate_spec,
                                           surrogate_parts)
@@ -28,7 +34,11 @@ from lsmmocr.experiments.main_job import (MODELS, JobConfig, artifact_parts,
 
 def parse_args() -> argparse.Namespace:
     parser = argparse.ArgumentParser(description=__doc__)
-    parser.add_argument('--model', choices=sorted(MODELS), default='crnn')
+    parser.add_argument('--model', default='crnn', choices=sorted(
+        {m for models, _ in REGIMES.values() for m in models}))
+    parser.add_argument('--regime', choices=sorted(REGIMES), default='small')
+    parser.add_argument('--fit-value-weight', type=float, default=1.0)
+    parser.add_argument('--fit-rank-weight', type=float, default=0.0)
     parser.add_argument('--data-root', default='data/synth')
     parser.add_argument('--baseline', help='the baseline checkpoint to ship '
                         '(default: the cached one)')
@@ -36,6 +46,7 @@ def parse_args() -> argparse.Namespace:
                         '(default: the cached one)')
     args = parser.parse_args()
     check_args(parser, args,
+               non_negative=('fit_value_weight', 'fit_rank_weight'),
                files=('baseline', 'surrogate'),
                out_dirs=('data_root', ))
     return args
@@ -53,19 +64,22 @@ def source(kind: str, parts: dict, given: str) -> str:
 
 def main() -> None:
     args = parse_args()
-    job = JobConfig(model=args.model, data_root=args.data_root)
-    ensure_data(job)
+    job = JobConfig(model=args.model, data_root=args.data_root,
+                    regime=args.regime, fit_value_weight=args.fit_value_weight,
+                    fit_rank_weight=args.fit_rank_weight)
+    job.check()
     made = dict(date=datetime.date.today().isoformat(), commit=checkout_commit(),
                 made_by=f'tools/main_job.py --model {args.model} '
                 '--use-shipped false')
-    cfg, options, cache = baseline_run(job)
-    parts = artifact_parts(cfg, options, cache)
-    path = source('baseline', parts, args.baseline)
-    with tempfile.TemporaryDirectory() as tmp:
-        metrics = evaluate(job, path, tmp)
-    print(f'baseline {path}: {metrics}')
-    print('->', ArtifactCache('baseline').ship(parts, path, dict(
-        made, test_metrics=metrics)))
+    if job.regime == 'small':
+        ship_baseline(job, args.baseline, made)
+    else:
+        fit = ' '.join(f'post_tune.trainer.task.fit_loss.{k}={v}'
+                       for k, v in job.fit_cfg().items())
+        made['made_by'] = (
+            f'tools/train_surrogate.py {job.posttune_config("lsed")} --iters '
+            f'{job.surrogate_iters} --batch-size {job.surrogate_batch_size}'
+            + (f' --cfg-options {fit}' if fit else ''))
     spec = job_surrogate_spec(job)
     parts = surrogate_parts(job, spec)
     path = source('surrogate', parts, args.surrogate)
@@ -74,6 +88,19 @@ def main() -> None:
     print(f'surrogate {path}: {held_out}')
     print('->', ArtifactCache('surrogate').ship(parts, path, dict(
         made, held_out=held_out)))
+
+
+def ship_baseline(job: JobConfig, given: str, made: dict) -> None:
+    """Ship the small regime's baseline (with its test metrics)."""
+    ensure_data(job)
+    cfg, options, cache = baseline_run(job)
+    parts = artifact_parts(cfg, options, cache)
+    path = source('baseline', parts, given)
+    with tempfile.TemporaryDirectory() as tmp:
+        metrics = evaluate(job, path, tmp)
+    print(f'baseline {path}: {metrics}')
+    print('->', ArtifactCache('baseline').ship(parts, path, dict(
+        made, test_metrics=metrics)))
 
 
 if __name__ == '__main__':
