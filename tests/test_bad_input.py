@@ -39,6 +39,10 @@ CASES = [  # (tool and arguments, text the error must contain)
      "invalid choice: 'resnet'"),
     (['tools/main_job.py', '--arms', 'control', 'magic', '--work-dir', OUT],
      "invalid choice: 'magic'"),
+    (['tools/main_job.py', '--regime', 'converged', '--model', 'nrtr',
+      '--work-dir', OUT], "model 'nrtr' has no converged regime"),
+    (['tools/ship_artifacts.py', '--regime', 'converged', '--model', 'nrtr'],
+     "model 'nrtr' has no converged regime"),
     # missing files
     (['tools/eval_surrogate.py', '{tmp}/no_config.py', str(SHIPPED[1]),
       '--out-dir', OUT], 'config: no such file: {tmp}/no_config.py'),

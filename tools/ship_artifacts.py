@@ -23,7 +23,7 @@ import datetime
 import os.path as osp
 import tempfile
 
-from lsmmocr.cli import check_args
+from lsmmocr.cli import check_args, user_errors_exit
 from lsmmocr.experiments.artifact_cache import (ArtifactCache, artifact_key,
                                                 checkout_commit)
 from lsmmocr.experiments.main_job import (REGIMES, JobConfig, artifact_parts,
@@ -62,6 +62,7 @@ def source(kind: str, parts: dict, given: str) -> str:
     return path
 
 
+@user_errors_exit
 def main() -> None:
     args = parse_args()
     job = JobConfig(model=args.model, data_root=args.data_root,
