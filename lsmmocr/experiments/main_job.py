@@ -347,14 +347,17 @@ def common_options(job: JobConfig, seed: int, iters: int,
     """Seed, batch, validation on ``num_val`` stream crops (or none), one
     checkpoint at the end, a log line (and so a progress update) every 2 %
     of the run."""
-    opts = [f'randomness.seed={seed}',
-            f'train_dataloader.batch_size={job.batch_size}',
-            f'default_hooks.checkpoint.interval={iters}',
+    run = [f'randomness.seed={seed}',
+           f'train_dataloader.batch_size={job.batch_size}']
+    ends = [f'default_hooks.checkpoint.interval={iters}',
             f'default_hooks.logger.interval={max(1, iters // 50)}']
+    # The order is part of what identifies a run (the shipped artifacts'
+    # keys, a finished run's run.json): keep each regime's as it was made.
     if validate:
-        return opts + [
+        return run + ends + [
             f'val_dataloader.dataset.datasets.0.num_samples={job.num_val}']
-    return opts + ['val_cfg=None', 'val_dataloader=None', 'val_evaluator=None']
+    return run + ['val_cfg=None', 'val_dataloader=None',
+                  'val_evaluator=None'] + ends
 
 
 def posttune_options(job: JobConfig, seed: int, baseline: str, arm: str,
