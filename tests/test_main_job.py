@@ -125,6 +125,11 @@ def test_converged_regime_validates_on_ted_and_keeps_the_best():
     assert 'post_tune.trainer.task.fit_loss.rank_weight=1.0' in opts
     bf16 = 'post_tune.overrides.optim_wrapper.type=CPUBF16OptimWrapper'
     assert bf16 in opts  # as the readers trained
+    # Each seed post-tunes on its own segment of the stream.
+    segments = {tuple(o for o in posttune_options(job, seed, 'r.pth', 'control')
+                      if 'sampler.offset' in o) for seed in (0, 1, 2)}
+    assert segments == {(), ('train_dataloader.sampler.offset=210000000',),
+                        ('train_dataloader.sampler.offset=220000000',)}
     # The small regime's options (and its surrogate cache key) are unchanged.
     small = posttune_options(JobConfig(), 1, 'b.pth', 'lsed', 'sur.pth')
     assert 'val_evaluator=None' in small and bf16 not in small

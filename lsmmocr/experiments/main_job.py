@@ -64,6 +64,9 @@ CONVERGED_MODELS = {
 REGIMES = {'small': (MODELS, 'Synth'), 'converged': (CONVERGED_MODELS, 'Fonts')}
 # What the converged regime validates on (fonts_posttune_val_ted).
 VAL_TED = 'Fonts/ed/total_edit_distance'
+# The stream is one fixed sequence: seed s post-tunes on its own segment,
+# this many crops past the config's (seed 0: the config's own).
+SEED_STREAM_STRIDE = 10**7
 # Post-tuning on synthetic text rendered on the fly (``--posttune-data online``).
 ONLINE_POSTTUNE = {
     'crnn': 'configs/textrecog/crnn/crnn_mini-vgg_{arm}_synth_online.py'}
@@ -374,6 +377,7 @@ def posttune_options(job: JobConfig, seed: int, baseline: str, arm: str,
         f'{pt}overrides.optim_wrapper.optimizer.lr={job.lr}']
     if job.regime == 'converged':  # as the readers trained (losses in fp32)
         opts.append(f'{pt}overrides.optim_wrapper.type=CPUBF16OptimWrapper')
+        opts += stream_segment(job, seed)
     st, ml = f'{pt}trainer.', f'{pt}module_loss.'
     if arm == 'control':  # its config: same schedule, proxy loss, no hook
         return opts
@@ -403,6 +407,17 @@ def posttune_options(job: JobConfig, seed: int, baseline: str, arm: str,
         opts += [f'{ml}feds._delete_=True'] + [
             f'{ml}feds.{k}={v}' for k, v in feds.items()]
     return opts
+
+
+def stream_segment(job: JobConfig, seed: int) -> List[str]:
+    """The stream offset of ``seed``'s post-tuning data: without it every
+    seed would read the same crops in the same order (a sequential stream
+    ignores the seed), and the control would repeat itself exactly."""
+    if not seed:
+        return []
+    cfg = Config.fromfile(package_data(job.posttune_config('control')))
+    offset = cfg.train_dataloader.sampler.offset + seed * SEED_STREAM_STRIDE
+    return [f'train_dataloader.sampler.offset={offset}']
 
 
 def dynamic_options(job: JobConfig, seed: int, arm: str,
