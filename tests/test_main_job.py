@@ -84,6 +84,20 @@ def test_converged_regime_starts_from_the_shipped_reader(tmp_path):
     assert 'converged regime' in md and 'best validation TED' in md
 
 
+def test_a_new_run_clears_the_checkpoints_of_another(tmp_path):
+    from lsmmocr.experiments.main_job import clear_stale_checkpoints, finished_run
+    old = dict(config='c.py', options=['a=1'])
+    for name in ('best_x_iter_300.pth', 'iter_1000.pth'):
+        (tmp_path / name).write_bytes(b'0')
+    (tmp_path / 'last_checkpoint').write_text(str(tmp_path / 'iter_1000.pth'))
+    (tmp_path / 'run.json').write_text(json.dumps(old))
+    assert finished_run(str(tmp_path), old)  # the same run is reused ...
+    assert not finished_run(str(tmp_path), dict(old, options=['a=2']))
+    clear_stale_checkpoints(str(tmp_path))  # ... another starts clean
+    assert not list(tmp_path.glob('*.pth'))
+    assert not (tmp_path / 'last_checkpoint').exists()
+
+
 def test_unknown_posttune_data_is_named():
     from lsmmocr.experiments.main_job import JobConfig
     with pytest.raises(ValueError, match="'tape'"):

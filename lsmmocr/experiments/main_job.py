@@ -15,6 +15,7 @@ font stream and shipped in ``artifacts/readers/``, post-tuned on fresh stream
 crops, validated on total edit distance every ``val_interval`` iterations; each
 arm is evaluated at its best validation checkpoint).
 """
+import glob
 import json
 import os
 import os.path as osp
@@ -321,6 +322,7 @@ def _run_training(cfg: str, work_dir: str, run: dict, label: str) -> str:
            package_data(cfg), '--work-dir', work_dir, '--cfg-options',
            *run['options']]
     print('$', ' '.join(cmd), flush=True)
+    clear_stale_checkpoints(work_dir)
     os.makedirs(work_dir, exist_ok=True)
     write_json(osp.join(work_dir, 'run.json'), run)
     with open(osp.join(work_dir, 'stdout.log'), 'w') as log:
@@ -332,6 +334,19 @@ def _run_training(cfg: str, work_dir: str, run: dict, label: str) -> str:
         raise RuntimeError(f'training failed; see {work_dir}/stdout.log')
     with open(osp.join(work_dir, 'last_checkpoint')) as f:
         return f.read().strip()
+
+
+def clear_stale_checkpoints(work_dir: str) -> None:
+    """Delete the checkpoints an earlier, different (or unfinished) run left
+    in ``work_dir``: a new run does not replace another run's best
+    checkpoint, and its own would be ambiguous."""
+    stale = glob.glob(osp.join(work_dir, '*.pth'))
+    last = osp.join(work_dir, 'last_checkpoint')
+    for path in stale + ([last] if osp.isfile(last) else []):
+        os.remove(path)
+    if stale:
+        print(f'{work_dir}: removed {len(stale)} checkpoint(s) of an earlier '
+              'run with other settings', flush=True)
 
 
 def evaluate(job: JobConfig, checkpoint: str, work_dir: str,
