@@ -36,9 +36,9 @@ from ..surrogates.checkpoint import load_surrogate
 from ..surrogates.edit_distance_task import EditDistanceTask
 from ..surrogates.pretrain import fidelity, pretrain_surrogate
 from ..utils import mmocr_dict_file, package_data, write_json, write_text
-from ..visualization import plot_curves, read_scalar_history, scatter_e_hat
+from ..visualization import plot_curves, scatter_e_hat
 from .artifact_cache import ArtifactCache, data_fingerprint, file_digest
-from .readers import best_checkpoint, reader_name
+from .readers import best_checkpoint, reader_name, validation_curve
 from .stages import Stages, progress_line
 from .testing import METRICS, edit_distance_test
 
@@ -548,11 +548,12 @@ def cached_pretrain(job: JobConfig, spec: EditDistanceTask) -> str:
         surrogate_parts(job, spec), make, job.use_shipped)
 
 
-def run_seed(job: JobConfig, seed: int, baseline: str,
-             surrogate: str) -> Dict[str, Dict[str, float]]:
-    """Each arm's post-tuning for one seed, and the evaluations."""
+def run_seed(job: JobConfig, seed: int, baseline: str, surrogate: str,
+             baseline_test: Dict[str, float]) -> Dict[str, Dict[str, float]]:
+    """Each arm's post-tuning for one seed, and the evaluations (the
+    baseline's, the same for every seed, is ``baseline_test``)."""
     root = osp.join(job.work_dir, f'seed{seed}')
-    ckpts = {'baseline': baseline}
+    ckpts = {}
     for arm in job.arms:
         last = train(job.posttune_config(arm), osp.join(root, arm),
                      posttune_options(job, seed, baseline, arm, surrogate),
@@ -565,9 +566,10 @@ def run_seed(job: JobConfig, seed: int, baseline: str,
                 osp.join(root, 'curves.png'))
     if job.val_interval:
         plot_curves(work_dirs, [VAL_TED], osp.join(root, 'val_ted.png'))
-    results = {name: evaluate(job, ckpt, osp.join(root, f'eval_{name}'),
-                              f'seed {seed} {name} test')
-               for name, ckpt in ckpts.items()}
+    results = {'baseline': dict(baseline_test)}
+    results.update({name: evaluate(job, ckpt, osp.join(root, f'eval_{name}'),
+                                   f'seed {seed} {name} test')
+                    for name, ckpt in ckpts.items()})
     if job.val_interval:  # what chose each arm's checkpoint (and its config)
         for arm in job.arms:
             results[arm]['best_val_ted'] = best_validation(work_dirs[arm])
@@ -577,8 +579,7 @@ def run_seed(job: JobConfig, seed: int, baseline: str,
 
 def best_validation(work_dir: str) -> float:
     """The lowest validation TED of the post-tuning run in ``work_dir``."""
-    return min(r[VAL_TED] for r in read_scalar_history(work_dir)
-               if VAL_TED in r)
+    return min(ted for _, ted in validation_curve(work_dir, VAL_TED))
 
 
 def _ted_change(per_seed: Dict[int, Dict], run: str, ref: str):
@@ -657,6 +658,9 @@ def run(job: JobConfig) -> Dict:
     os.makedirs(job.work_dir, exist_ok=True)
     with stages('baseline'):
         baseline = converge(job, train_baseline(job))
+        baseline_test = evaluate(job, baseline,
+                                 osp.join(job.work_dir, 'eval_baseline'),
+                                 'baseline test')
     with stages('surrogate pre-training'):
         surrogate = pretrain(job)
     summary = {}
@@ -668,7 +672,8 @@ def run(job: JobConfig) -> Dict:
     per_seed = {}
     for s in job.seeds:
         with stages(f'seed {s}: post-tuning and evaluation'):
-            per_seed[s] = run_seed(job, s, baseline, surrogate['path'])
+            per_seed[s] = run_seed(job, s, baseline, surrogate['path'],
+                                   baseline_test)
     summary.update(summarize(per_seed), surrogate=surrogate)
     summary['stage_seconds'] = stages.seconds
     report = dict(settings=asdict(job), per_seed=per_seed, summary=summary)

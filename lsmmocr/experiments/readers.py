@@ -21,11 +21,11 @@ ACC = 'Fonts/recog/word_acc_ignore_case_symbol'
 PREFIX = 'Fonts'
 
 
-def validation_curve(work_dir: str) -> List[Tuple[int, float]]:
-    """``(iteration, word accuracy)`` of every validation in ``work_dir``
-    (all resumed segments)."""
-    return [(r['step'], r[ACC]) for r in read_scalar_history(work_dir)
-            if ACC in r]
+def validation_curve(work_dir: str, key: str = ACC) -> List[Tuple[int, float]]:
+    """``(iteration, value of key)`` of every validation in ``work_dir``
+    (all resumed segments); by default word accuracy."""
+    return [(r['step'], r[key]) for r in read_scalar_history(work_dir)
+            if key in r]
 
 
 def convergence(curve: List[Tuple[int, float]], window: float = 0.2,
