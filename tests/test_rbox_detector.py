@@ -8,6 +8,7 @@ from mmcv.ops import box_iou_rotated
 from shapely.geometry import Polygon
 
 from lsmmocr.datasets import make_synth_dataset
+from lsmmocr.engine.cpu_amp import bf16_supported
 from lsmmocr.textdet.rbox_geometry import (decode, encode, pixel_centres, quad_to_rbox,
                                            rbox_corners)
 from lsmmocr.utils import mmocr_dict_file
@@ -117,6 +118,34 @@ def test_loss_is_finite_and_trains_every_part(det_root):
     out = model.det_head(model.extract_feat(data['inputs'][:1]))
     zero = model.det_head.module_loss(out, [empty])
     assert zero['loss_geometry'] == 0 and torch.isfinite(zero['loss_score'])
+
+
+@pytest.mark.skipif(not bf16_supported(), reason='no bfloat16 instructions')
+def test_bf16_wrapper_autocasts_the_detector_and_keeps_its_loss_float32(
+        det_root, monkeypatch):
+    from lsmmocr.engine import CPUBF16OptimWrapper
+    model, dataset = build(HARD, det_root)
+    data = model.data_preprocessor(dict(
+        inputs=[dataset[k]['inputs'] for k in range(2)],
+        data_samples=[dataset[k]['data_samples'] for k in range(2)]), True)
+    wrapper = CPUBF16OptimWrapper(torch.optim.Adam(model.parameters()))
+    seen = {}
+    loss = model.det_head.module_loss
+    model.backbone.register_forward_hook(
+        lambda m, args, out: seen.update(backbone=out[-1].dtype))
+    score_loss = loss.score_loss  # the score logits the dice loss is given
+    monkeypatch.setattr(loss, 'score_loss', lambda t: seen.setdefault(
+        'score', []).append(t['score'].dtype) or score_loss(t))
+    with torch.autocast('cpu', dtype=torch.bfloat16):  # plain autocast
+        plain = model(**data, mode='loss')
+    with wrapper.optim_context(model):
+        losses = model(**data, mode='loss')
+    assert seen == dict(backbone=torch.bfloat16,
+                        score=[torch.bfloat16, torch.float32])
+    for name, value in losses.items():
+        assert value.dtype == torch.float32
+        assert torch.isclose(value, plain[name].float(), rtol=0.05), name
+    assert 'forward' not in vars(loss)  # the loss is itself again
 
 
 def train(work, iters, det_root, resume=False, config=RBOX, expect_kill=False):

@@ -2,10 +2,11 @@
 
 MMEngine 0.10.7's ``AmpOptimWrapper`` asserts a CUDA/NPU/MLU device. On CPUs
 with bfloat16 instructions (``avx512_bf16``/``amx_bf16``) autocast roughly
-halves a recognizer's step time. bfloat16 has float32's range, so no loss
-scaling is needed; the module losses (CTC, cross-entropy and their
-``log_softmax``) run in float32 with autocast off, since CPU autocast would run
-``log_softmax`` in bfloat16.
+halves a recognizer's or a detector's step time. bfloat16 has float32's
+range, so no loss scaling is needed; the module losses run in float32 with
+autocast off: a recognizer's (CTC, cross-entropy and their ``log_softmax``,
+which CPU autocast would run in bfloat16) and a detection head's (its box
+geometry and IoUs).
 """
 from contextlib import ExitStack, contextmanager
 from typing import Iterator
@@ -14,6 +15,7 @@ import torch
 import torch.nn as nn
 from mmengine.optim import OptimWrapper
 from mmengine.registry import OPTIM_WRAPPERS
+from mmocr.models.textdet.heads import BaseTextDetHead
 from mmocr.models.textrecog.module_losses import BaseTextRecogModuleLoss
 
 
@@ -42,6 +44,16 @@ def _float32_forward(module: nn.Module) -> Iterator[None]:
         yield
     finally:
         del module.forward  # back to the class's forward
+
+
+def _module_losses(model: nn.Module) -> Iterator[nn.Module]:
+    """The recognizer module losses and detection heads' ``module_loss`` in
+    ``model``."""
+    for module in model.modules():
+        if isinstance(module, BaseTextRecogModuleLoss):
+            yield module
+        elif isinstance(module, BaseTextDetHead):
+            yield module.module_loss
 
 
 def bf16_supported() -> bool:
@@ -75,7 +87,6 @@ class CPUBF16OptimWrapper(OptimWrapper):
             stack.enter_context(super().optim_context(model))
             if self.enabled:
                 stack.enter_context(torch.autocast('cpu', dtype=torch.bfloat16))
-                for module in model.modules():
-                    if isinstance(module, BaseTextRecogModuleLoss):
-                        stack.enter_context(_float32_forward(module))
+                for loss in _module_losses(model):
+                    stack.enter_context(_float32_forward(loss))
             yield
