@@ -96,3 +96,21 @@ def plot_curves(runs: Dict[str, str], keys: Sequence[str],
     fig.tight_layout()
     save_figure(fig, path)
     return shown
+
+
+def image_grid(rows: Dict[str, Sequence[str]], path: str, title: str) -> None:
+    """Image files in a grid: one labelled row per entry (name -> files)."""
+    cols = max(len(files) for files in rows.values())
+    images = {name: [plt.imread(f) for f in files] for name, files in rows.items()}
+    h, w = next(iter(images.values()))[0].shape[:2]
+    fig, axes = plt.subplots(len(rows), cols, squeeze=False,
+                             figsize=(cols * 2.2 * w / h, len(rows) * 2.2 + 0.4))
+    for ax_row, (name, imgs) in zip(axes, images.items()):
+        for ax in ax_row:
+            ax.axis('off')
+        for ax, img in zip(ax_row, imgs):
+            ax.imshow(img)
+        ax_row[0].set_title(name, loc='left', fontsize=9)
+    fig.suptitle(title, fontsize=10)
+    fig.tight_layout()
+    save_figure(fig, path)

@@ -1,4 +1,8 @@
 """LS-IoU post-tuning of the RBox detector, run as a user runs it."""
+import json
+import subprocess
+import sys
+
 import pytest
 import torch
 from conftest import CONFIGS, REPO, killed_config, run_tool, train_tool
@@ -17,7 +21,7 @@ OPTS = ['train_dataloader.batch_size=2', 'train_dataloader.num_workers=0',
 def det_root(tmp_path_factory):
     root = tmp_path_factory.mktemp('synth_det')
     make_synth_dataset(str(root), mmocr_dict_file('lower_english_digits.txt'),
-                       dict(train=8), task='textdet')
+                       dict(train=8, test=3), task='textdet')
     return root
 
 
@@ -110,3 +114,57 @@ def test_lsiou_post_tuning_changes_both_resumes_exactly(det_root, detector, tmp_
         assert torch.equal(v, resumed['state_dict'][k]), k
     for k, v in phi['state_dict'].items():
         assert torch.equal(v, resumed['lsiou_surrogate']['state_dict'][k]), k
+
+
+@pytest.mark.slow
+def test_detection_job_reports_both_arms_and_reuses_them(det_root, detector, tmp_path):
+    phi = tmp_path / 'phi.pth'
+    run_tool(['tools/train_surrogate.py', 'configs/surrogates/lsiou_rotated_boxes.py',
+              '--iters', '2', '--batch-size', '16', '--out', str(phi)], REPO)
+    args = ['tools/main_job.py', '--task', 'textdet', '--scenes', 'easy',
+            '--data-root', str(det_root), '--baseline-checkpoint', str(detector),
+            '--surrogate-checkpoint', str(phi), '--seeds', '0', '1',
+            '--posttune-iters', '2', '--batch-size', '2', '--num-plot', '2',
+            '--work-dir', str(tmp_path / 'job')]
+    run_tool(args, REPO)
+    report = json.loads((tmp_path / 'job/report.json').read_text())
+    assert report['settings']['task'] == 'textdet'
+    assert set(report['per_seed']) == {'0', '1'}
+    runs = [arms[a] for arms in report['per_seed'].values()
+            for a in ('control', 'lsiou')]
+    for figures in [report['baseline'], *runs]:
+        assert len(figures) == 12 and all(0 <= v <= 1 for v in figures.values())
+    for seed in ('0', '1'):  # each arm post-tuned its own way from the same start
+        state = {a: torch.load(tmp_path / f'job/seed{seed}/{a}/iter_2.pth',
+                               weights_only=False) for a in ('control', 'lsiou')}
+        assert 'lsiou_surrogate' in state['lsiou']
+        assert 'lsiou_surrogate' not in state['control']
+        assert any(not torch.equal(v, state['lsiou']['state_dict'][k])
+                   for k, v in state['control']['state_dict'].items())
+    changes = report['summary']['lsiou_vs_control_pct']['hmean@0.5']
+    assert len(changes) == 2
+    assert (tmp_path / 'job/boxes.png').stat().st_size > 10_000
+    assert 'LS-IoU hmean@0.8 vs control' in (tmp_path / 'job/report.md').read_text()
+    again = run_tool(args, REPO)  # finished arms are reused, not retrained
+    assert again.stdout.count('reusing') == 4
+    # boxes.png: 2 test images for each of baseline, control, LS-IoU (redrawn)
+    assert len(list((tmp_path / 'job/boxes').glob('*/*/vis_data/vis_image/*.png'))) == 6
+
+
+def test_detection_job_names_what_is_missing(det_root, tmp_path):
+    args = [sys.executable, 'tools/main_job.py', '--task', 'textdet',
+            '--work-dir', str(tmp_path / 'job')]
+    out = subprocess.run([*args, '--baseline-checkpoint', str(tmp_path / 'no.pth')],
+                         cwd=REPO, capture_output=True, text=True)
+    assert out.returncode == 2 and '--baseline-checkpoint: no such file' in out.stderr
+    ckpt = tmp_path / 'x.pth'
+    ckpt.write_bytes(b'')
+    out = subprocess.run([*args, '--baseline-checkpoint', str(ckpt)],
+                         cwd=REPO, capture_output=True, text=True)
+    assert out.returncode != 0 and '--surrogate-checkpoint' in out.stderr
+    out = subprocess.run([*args, '--baseline-checkpoint', str(ckpt),
+                          '--surrogate-checkpoint', str(ckpt),
+                          '--data-root', str(tmp_path / 'none')],
+                         cwd=REPO, capture_output=True, text=True)
+    assert out.returncode != 0
+    assert f'{tmp_path / "none"}/textdet_train.json: no such file' in out.stderr

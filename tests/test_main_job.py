@@ -85,7 +85,7 @@ def test_converged_regime_starts_from_the_shipped_reader(tmp_path):
 
 
 def test_a_new_run_clears_the_checkpoints_of_another(tmp_path):
-    from lsmmocr.experiments.main_job import clear_stale_checkpoints, finished_run
+    from lsmmocr.experiments.training_runs import clear_stale_checkpoints, finished_run
     old = dict(config='c.py', options=['a=1'])
     for name in ('best_x_iter_300.pth', 'iter_1000.pth'):
         (tmp_path / name).write_bytes(b'0')

@@ -7,9 +7,10 @@ import torch
 from conftest import REPO
 
 from lsmmocr.experiments.artifact_cache import SHIPPED_ROOT, ArtifactCache, file_digest
-from lsmmocr.experiments.main_job import (JobConfig, artifact_parts, baseline_run,
-                                          ensure_data, evaluate, held_out_fidelity,
+from lsmmocr.experiments.main_job import (JobConfig, baseline_run, ensure_data,
+                                          evaluate, held_out_fidelity,
                                           job_surrogate_spec, surrogate_parts)
+from lsmmocr.experiments.training_runs import artifact_parts
 
 
 def manifest_entry(path: str) -> dict:

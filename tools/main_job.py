@@ -7,6 +7,8 @@ on built-in synthetic data (generated if missing), evaluated on a test split in
 unseen fonts. `--regime converged` post-tunes the converged readers shipped in
 artifacts/readers/ on fresh crops of the font stream instead, validating on
 total edit distance and evaluating every arm at its best validation checkpoint.
+`--task textdet` runs the detection job instead: LS-IoU vs its control on the
+RBox detector (`--task textdet --help` lists its options).
 
 Writes <work-dir>/report.md and report.json (table: word accuracy, total edit
 distance, NED both ways, CER, relative changes vs control),
@@ -14,9 +16,11 @@ surrogate_scatter.png (ê vs e) and, per seed, curves.png (training curves).
 """
 import argparse
 from dataclasses import fields
+from typing import Union
 
 from lsmmocr.cli import check_args, user_errors_exit
 from lsmmocr.engine import shipped_path
+from lsmmocr.experiments import detection_job
 from lsmmocr.experiments.main_job import ARMS, DEFAULT_ARMS, REGIMES, JobConfig, run
 
 PRESETS = {
@@ -53,22 +57,20 @@ NON_NEGATIVE = ('seeds', 'num_val', 'converge_iters', 'val_interval',
                 'energy_proxy_weight')
 
 
-def parse_args() -> JobConfig:
-    parser = argparse.ArgumentParser(description=__doc__)
-    parser.add_argument('--preset', choices=sorted(PRESETS),
-                        help='quick (for tests) or long (stronger)')
-    parser.add_argument('--model', choices=sorted(
-        {m for models, _ in REGIMES.values() for m in models}),
-                        help='crnn (CTC, default), aster (mini-VGG + BiLSTM + '
-                        'attention decoder, the paper\'s setting in miniature) '
-                        'or nrtr (small regime only)')
-    parser.add_argument('--regime', choices=sorted(REGIMES),
-                        help='small (default: a baseline trained here on a '
-                        'few thousand crops) or converged (the shipped font '
-                        'readers, post-tuned on the font stream; defaults: '
-                        f'{REGIME_DEFAULTS["converged"]})')
-    for f in fields(JobConfig):
-        if f.name in ('model', 'regime'):
+TASKS = ('textrecog', 'textdet')
+
+
+def task_argument(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument('--task', choices=TASKS, default='textrecog',
+                        help='textrecog (default: LS-ED on a recognizer) or '
+                        'textdet (LS-IoU on the RBox detector)')
+
+
+def add_fields(parser: argparse.ArgumentParser, config: type,
+               skip: tuple = ()) -> None:
+    """One ``--flag`` per field of the dataclass ``config``."""
+    for f in fields(config):
+        if f.name in skip:
             continue
         flag = '--' + f.name.replace('_', '-')
         if f.name == 'seeds':
@@ -81,15 +83,62 @@ def parse_args() -> JobConfig:
             parser.add_argument(flag, type=lambda v: v.lower() in ('1', 'true'),
                                 metavar='{true,false}')
         else:
-            parser.add_argument(flag, type=type(f.default))
-    ns = parser.parse_args()
+            parser.add_argument(flag, type=type(f.default),
+                                help=f.metadata.get('help'))
+
+
+def resolve_shipped(ns: argparse.Namespace) -> None:
+    """Shipped weights given by name (``lsmmocr://<kind>/<name>``) as paths."""
     for name in ('baseline_checkpoint', 'surrogate_checkpoint'):
-        if getattr(ns, name):  # shipped weights by name: lsmmocr://<kind>/<name>
+        if getattr(ns, name):
             setattr(ns, name, shipped_path(getattr(ns, name)))
+
+
+def parse_detection_args() -> detection_job.DetectionJob:
+    parser = argparse.ArgumentParser(
+        description=detection_job.__doc__,
+        formatter_class=argparse.RawDescriptionHelpFormatter)
+    task_argument(parser)
+    add_fields(parser, detection_job.DetectionJob, skip=('scenes',))
+    parser.add_argument('--scenes', choices=sorted(detection_job.SCENES),
+                        help='hard (default: dense, rotated, perspective '
+                        'scenes) or easy (the built-in scenes)')
+    ns = parser.parse_args()
+    resolve_shipped(ns)
+    check_args(parser, ns, positive=('posttune_iters', 'batch_size', 'lr'),
+               non_negative=('seeds', 'num_plot'), out_dirs=('work_dir',),
+               files=('baseline_checkpoint', 'surrogate_checkpoint'))
+    args = {k: v for k, v in vars(ns).items() if v is not None and k != 'task'}
+    return detection_job.DetectionJob(**args)
+
+
+def parse_args() -> Union[JobConfig, detection_job.DetectionJob]:
+    pre = argparse.ArgumentParser(add_help=False)
+    task_argument(pre)
+    if pre.parse_known_args()[0].task == 'textdet':
+        return parse_detection_args()
+    parser = argparse.ArgumentParser(description=__doc__)
+    task_argument(parser)
+    parser.add_argument('--preset', choices=sorted(PRESETS),
+                        help='quick (for tests) or long (stronger)')
+    parser.add_argument('--model', choices=sorted(
+        {m for models, _ in REGIMES.values() for m in models}),
+                        help='crnn (CTC, default), aster (mini-VGG + BiLSTM + '
+                        'attention decoder, the paper\'s setting in miniature) '
+                        'or nrtr (small regime only)')
+    parser.add_argument('--regime', choices=sorted(REGIMES),
+                        help='small (default: a baseline trained here on a '
+                        'few thousand crops) or converged (the shipped font '
+                        'readers, post-tuned on the font stream; defaults: '
+                        f'{REGIME_DEFAULTS["converged"]})')
+    add_fields(parser, JobConfig, skip=('model', 'regime'))
+    ns = parser.parse_args()
+    resolve_shipped(ns)
     check_args(parser, ns, positive=POSITIVE, non_negative=NON_NEGATIVE,
                files=('baseline_checkpoint', 'surrogate_checkpoint'),
                out_dirs=('work_dir', 'data_root'))
     args = vars(ns)
+    del args['task']
     regime = args['regime'] or 'small'
     job = dict(REGIME_DEFAULTS[regime])
     job.update(PRESETS.get(args.pop('preset'), {}), **REGIME_FIXED[regime])
@@ -99,7 +148,8 @@ def parse_args() -> JobConfig:
 
 @user_errors_exit
 def main() -> None:
-    run(parse_args())
+    job = parse_args()
+    (detection_job.run if isinstance(job, detection_job.DetectionJob) else run)(job)
 
 
 if __name__ == '__main__':

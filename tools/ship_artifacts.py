@@ -26,10 +26,10 @@ import tempfile
 from lsmmocr.cli import check_args, user_errors_exit
 from lsmmocr.experiments.artifact_cache import (ArtifactCache, artifact_key,
                                                 checkout_commit)
-from lsmmocr.experiments.main_job import (REGIMES, JobConfig, artifact_parts,
-                                          baseline_run, ensure_data, evaluate,
-                                          held_out_fidelity, job_surrogate_spec,
-                                          surrogate_parts)
+from lsmmocr.experiments.main_job import (REGIMES, JobConfig, baseline_run, ensure_data,
+                                          evaluate, held_out_fidelity,
+                                          job_surrogate_spec, surrogate_parts)
+from lsmmocr.experiments.training_runs import artifact_parts
 
 
 def parse_args() -> argparse.Namespace:

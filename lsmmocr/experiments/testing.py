@@ -1,5 +1,6 @@
-"""A recognizer's edit-distance metrics on a config's test split, through
-MMEngine's runner as ``tools/test.py`` computes them."""
+"""A model's metrics on a config's test split, through MMEngine's runner as
+``tools/test.py`` computes them: a recognizer's edit-distance family, or any
+evaluator's (:func:`runner_test`)."""
 import itertools
 import os
 import os.path as osp
@@ -34,6 +35,17 @@ def edit_distance_test(config: str, checkpoint: str, work_dir: str,
     cfg.test_evaluator = dict(
         type='MultiDatasetsEvaluator', dataset_prefixes=[prefix],
         metrics=[dict(type='EditDistanceMetric')])
+    metrics = runner_test(cfg, checkpoint, work_dir, label)
+    metrics = {k: metrics[f'{prefix}/recog/{k}'] for k in METRICS}
+    print(f'{label}: ' + ', '.join(f'{k} {v:.4g}' for k, v in metrics.items()),
+          flush=True)
+    return metrics
+
+
+def runner_test(cfg: Config, checkpoint: str, work_dir: str,
+                label: str = 'test') -> Dict[str, float]:
+    """``Runner.test()`` of ``checkpoint`` with ``cfg`` (its evaluator set),
+    MMEngine's output in ``<work_dir>/stdout.log``; its metrics."""
     name = f'{label}-{os.getpid()}-{next(_RUNS)}'
     cfg.update(work_dir=work_dir, load_from=checkpoint, experiment_name=name)
     if cfg.get('visualizer'):
@@ -46,7 +58,4 @@ def edit_distance_test(config: str, checkpoint: str, work_dir: str,
         for handler in list(runner.logger.handlers):
             if getattr(handler, 'stream', None) is log:
                 runner.logger.removeHandler(handler)
-    metrics = {k: metrics[f'{prefix}/recog/{k}'] for k in METRICS}
-    print(f'{label}: ' + ', '.join(f'{k} {v:.4g}' for k, v in metrics.items()),
-          flush=True)
     return metrics

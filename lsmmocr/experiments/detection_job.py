@@ -1,0 +1,225 @@
+"""The main job's detection task: LS-IoU post-tuning vs its control.
+
+From one trained RBox detector, each seed post-tunes it twice with the same
+schedule, iterations, data and seed: the *control* on the detector's own loss
+(dice + EAST's IoU and angle terms), *LS-IoU* with the box terms replaced by ê
+of a pre-trained h_Φ fitted on the fly. Each arm's final checkpoint (one rule
+for both) is evaluated on the test split (fonts never trained on) with
+:class:`~lsmmocr.metrics.MatchedIoUMetric` at match IoU 0.5 (MMOCR's
+standard), 0.7 and 0.8: hmean, precision, recall and the mean IoU of matched
+boxes. Every training run is a subprocess of ``tools/train.py``.
+"""
+import glob
+import os
+import os.path as osp
+import re
+import shutil
+from dataclasses import asdict, dataclass, field
+from typing import Dict, List, Optional
+
+import numpy as np
+from mmengine.config import Config
+
+from ..engine import shipped_path
+from ..utils import package_data, write_json, write_text
+from ..visualization import image_grid
+from .stages import Stages
+from .testing import runner_test
+from .training_runs import train
+
+# Per scene set: the detector's config, its LS-IoU post-tuning config, the
+# environment variable its configs read the data root from, and its default.
+SCENES = {
+    'easy': ('configs/textdet/rbox/rbox_resnet18_fpnc_synth.py',
+             'configs/textdet/rbox/rbox_resnet18_fpnc_lsiou_synth.py',
+             'LSMMOCR_SYNTH_DET_ROOT', 'data/synth_det'),
+    'hard': ('configs/textdet/rbox/rbox_resnet18_fpnc_hard.py',
+             'configs/textdet/rbox/rbox_resnet18_fpnc_lsiou_hard.py',
+             'LSMMOCR_SYNTH_DET_HARD_ROOT', 'data/synth_det_hard'),
+}
+ARMS = ('control', 'lsiou')
+MATCH_IOUS = (0.5, 0.7, 0.8)
+FIGURES = ('hmean', 'precision', 'recall', 'matched_iou')
+# The report's columns.
+COLUMNS = ('hmean@0.5', 'precision@0.5', 'recall@0.5', 'matched_iou@0.5',
+           'hmean@0.7', 'hmean@0.8')
+
+
+@dataclass
+class DetectionJob:
+    """Settings of the detection job (``tools/main_job.py --task textdet``)."""
+    baseline_checkpoint: str = field(default='', metadata=dict(
+        help='the trained RBox detector both arms start from (required)'))
+    surrogate_checkpoint: str = field(default='', metadata=dict(
+        help="LS-IoU's h_Φ, from tools/train_surrogate.py "
+        'configs/surrogates/lsiou_rotated_boxes.py (required)'))
+    scenes: str = 'hard'
+    data_root: str = ''  # '': SCENES' default
+    work_dir: str = 'work_dirs/detection_job'
+    seeds: List[int] = field(default_factory=lambda: [0, 1, 2])
+    posttune_iters: int = 300
+    batch_size: int = 8
+    lr: float = 1e-4
+    num_plot: int = 4  # test images in boxes.png
+
+    def check(self) -> None:
+        if self.scenes not in SCENES:
+            raise ValueError(f'scenes: {self.scenes!r} is not one of '
+                             f'{", ".join(SCENES)}')
+        for name in ('baseline_checkpoint', 'surrogate_checkpoint'):
+            if not getattr(self, name):
+                raise ValueError(f'--task textdet needs --{name.replace("_", "-")}')
+        self.data_root = self.data_root or SCENES[self.scenes][3]
+        for split in ('train', 'test'):
+            ann = osp.join(self.data_root, f'textdet_{split}.json')
+            if not osp.isfile(ann):
+                raise FileNotFoundError(
+                    f'{ann}: no such file; make the scenes with tools/'
+                    f'make_synth_data.py --task textdet --scene {self.scenes} '
+                    f'--font-corpus system --out-dir {self.data_root}')
+
+    def detector_config(self) -> str:
+        return SCENES[self.scenes][0]
+
+    def posttune_config(self) -> str:
+        """Both arms' (the control unsets its ``post_tune`` loss and hook)."""
+        return SCENES[self.scenes][1]
+
+
+def arm_options(job: DetectionJob, seed: int, arm: str) -> List[str]:
+    """``--cfg-options`` of one arm: same start, schedule, data and seed."""
+    pt = 'post_tune.overrides.'
+    opts = [f'load_from={job.baseline_checkpoint}', f'randomness.seed={seed}',
+            f'train_dataloader.batch_size={job.batch_size}',
+            'val_cfg=None', 'val_dataloader=None', 'val_evaluator=None',
+            f'{pt}train_cfg.max_iters={job.posttune_iters}',
+            f'{pt}default_hooks.checkpoint.interval={job.posttune_iters}',
+            f'{pt}optim_wrapper.optimizer.lr={job.lr}',
+            f'default_hooks.logger.interval={max(1, job.posttune_iters // 30)}']
+    if arm == 'control':  # the detector's own loss, nothing wrapped
+        return opts + ['post_tune.module_loss=None', 'post_tune.trainer=None']
+    return opts + [f'post_tune.trainer.pretrained={job.surrogate_checkpoint}']
+
+
+def test_config(job: DetectionJob) -> Config:
+    """The detector's test set-up, evaluated at every :data:`MATCH_IOUS`."""
+    cfg = Config.fromfile(package_data(job.detector_config()))
+    cfg.test_dataloader.update(num_workers=0, persistent_workers=False)
+    cfg.test_evaluator = [dict(type='MatchedIoUMetric', match_iou_thr=t,
+                               prefix=f'@{t}') for t in MATCH_IOUS]
+    return cfg
+
+
+def evaluate(job: DetectionJob, checkpoint: str, work_dir: str,
+             label: str) -> Dict[str, float]:
+    """:data:`FIGURES` of ``checkpoint`` on the test split, as
+    ``'<figure>@<match IoU>'``."""
+    metrics = runner_test(test_config(job), checkpoint, work_dir, label)
+    metrics = {f'{k}@{t}': float(metrics[f'@{t}/{k}'])
+               for t in MATCH_IOUS for k in FIGURES}
+    print(f'{label}: ' + ', '.join(f'{k} {metrics[k]:.4f}' for k in COLUMNS),
+          flush=True)
+    return metrics
+
+
+def draw_boxes(job: DetectionJob, checkpoints: Dict[str, str], path: str) -> None:
+    """The first ``num_plot`` test images, truth | prediction (MMOCR's
+    visualizer, boxes scored >= 0.3), one row per checkpoint."""
+    rows = {}
+    for name, ckpt in checkpoints.items():
+        cfg = test_config(job)
+        cfg.test_dataloader.dataset.indices = job.num_plot
+        cfg.default_hooks.visualization.update(enable=True, draw_gt=True,
+                                               draw_pred=True)
+        work = osp.join(job.work_dir, 'boxes', re.sub(r'\W+', '_', name))
+        shutil.rmtree(work, ignore_errors=True)  # an earlier run's drawings
+        runner_test(cfg, ckpt, work, f'boxes {name}')
+        rows[f'{name}: truth | prediction'] = sorted(
+            glob.glob(osp.join(work, '*', 'vis_data', 'vis_image', '*.png')))
+    image_grid(rows, path, f'{job.scenes} scenes, test split (unseen fonts)')
+
+
+def summarize(per_seed: Dict[int, Dict]) -> Dict:
+    """Per arm and figure mean ± std over seeds; LS-IoU's relative change
+    vs the control per seed."""
+    summary = {}
+    for arm in ARMS:
+        values = {k: [per_seed[s][arm][k] for s in per_seed] for k in COLUMNS}
+        summary[arm] = {k: dict(mean=float(np.mean(v)), std=float(np.std(v)))
+                        for k, v in values.items()}
+    summary['lsiou_vs_control_pct'] = {
+        k: [relative_change(per_seed[s]['lsiou'][k], per_seed[s]['control'][k])
+            for s in per_seed] for k in COLUMNS}
+    return summary
+
+
+def relative_change(value: float, reference: float) -> Optional[float]:
+    """``value`` vs ``reference`` in per cent; None where the reference is 0."""
+    return 100 * (value / reference - 1) if reference else None
+
+
+def _change_line(name: str, changes: List[Optional[float]]) -> str:
+    known = [c for c in changes if c is not None]
+    mean = (f'{np.mean(known):+.2f} % ± {np.std(known):.2f} %' if known
+            else 'n/a')
+    return (f'LS-IoU {name} vs control: {mean} (per seed: ' + ', '.join(
+        'n/a' if c is None else f'{c:+.2f} %' for c in changes) + ')  ')
+
+
+def markdown(job: DetectionJob, baseline: Dict, per_seed: Dict[int, Dict],
+             summary: Dict) -> str:
+    rows = [f'### Detection job: LS-IoU vs control, {job.scenes} scenes, '
+            f'{len(job.seeds)} seed(s) {job.seeds}, {job.posttune_iters} '
+            'iterations', '',
+            '| run | hmean@0.5 per seed | ' + ' | '.join(COLUMNS) + ' |',
+            '|---|---|' + '---|' * len(COLUMNS),
+            f'| baseline | {baseline["hmean@0.5"]:.4f} | '
+            + ' | '.join(f'{baseline[k]:.4f}' for k in COLUMNS) + ' |']
+    for arm in ARMS:
+        cells = [f'{summary[arm][k]["mean"]:.4f} ± {summary[arm][k]["std"]:.4f}'
+                 for k in COLUMNS]
+        rows.append(f'| {arm} | ' + ' / '.join(
+            f'{per_seed[s][arm]["hmean@0.5"]:.4f}' for s in per_seed)
+            + ' | ' + ' | '.join(cells) + ' |')
+    rows.append('')
+    rows += [_change_line(k, changes)
+             for k, changes in summary['lsiou_vs_control_pct'].items()]
+    return '\n'.join(rows) + '\n\n![predicted boxes](boxes.png)\n'
+
+
+def run(job: DetectionJob) -> Dict:
+    """Baseline test, the arms of every seed, report.json/.md, boxes.png."""
+    job.check()
+    os.environ[SCENES[job.scenes][2]] = osp.abspath(job.data_root)
+    job.work_dir = osp.abspath(job.work_dir)
+    for name in ('baseline_checkpoint', 'surrogate_checkpoint'):
+        setattr(job, name, osp.abspath(shipped_path(getattr(job, name))))
+    stages = Stages()
+    with stages('baseline test'):
+        baseline = evaluate(job, job.baseline_checkpoint,
+                            osp.join(job.work_dir, 'eval_baseline'), 'baseline test')
+    per_seed, first = {}, {}  # first: the first seed's checkpoints
+    for s in job.seeds:
+        with stages(f'seed {s}: post-tuning and evaluation'):
+            per_seed[s] = {}
+            for arm in ARMS:
+                work = osp.join(job.work_dir, f'seed{s}', arm)
+                ckpt = train(job.posttune_config(), work,
+                             arm_options(job, s, arm), f'seed {s} {arm}')
+                first.setdefault(arm, ckpt)
+                per_seed[s][arm] = evaluate(job, ckpt, work + '_eval',
+                                            f'seed {s} {arm} test')
+    with stages('boxes.png'):
+        draw_boxes(job, dict(baseline=job.baseline_checkpoint, **{
+            f'{arm} (seed {job.seeds[0]})': c for arm, c in first.items()}),
+            osp.join(job.work_dir, 'boxes.png'))
+    summary = summarize(per_seed)
+    report = dict(settings=dict(asdict(job), task='textdet'), baseline=baseline,
+                  per_seed=per_seed, summary=summary,
+                  stage_seconds=stages.seconds)
+    write_json(osp.join(job.work_dir, 'report.json'), report, indent=2)
+    md = markdown(job, baseline, per_seed, summary) + \
+        f'\nStage times:\n\n{stages.markdown()}'
+    write_text(osp.join(job.work_dir, 'report.md'), md)
+    print(md)
+    return report
