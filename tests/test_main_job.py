@@ -57,6 +57,13 @@ def test_main_job_writes_a_finite_report(tmp_path):
     assert online['settings']['posttune_data'] == 'online'
     assert online['settings']['arms'] == ['control', 'lsed', 'expected_risk']
     assert math.isfinite(online['summary']['ted_change_vs_control']['lsed'][0])
+    # One arm alone (a variant screen): a report without changes vs a control.
+    run_tool(['tools/main_job.py', '--preset', 'quick', '--work-dir',
+              str(tmp_path / 'job3'), '--data-root', str(tmp_path / 'data'),
+              '--arms', 'lsed'], REPO, cache, timeout=900)
+    alone = json.loads((tmp_path / 'job3/report.json').read_text())
+    assert set(alone['per_seed']['0']) == {'baseline', 'lsed'}
+    assert alone['summary']['ted_change_vs_control'] == {}
 
 
 @pytest.mark.slow

@@ -500,7 +500,8 @@ def summarize(per_seed: Dict[int, Dict]) -> Dict:
                     for m, v in vals.items()}
     out['ted_change_vs_control'] = {
         run: _ted_change(per_seed, run, 'control')
-        for run in runs if run not in ('baseline', 'control')}
+        for run in runs if run not in ('baseline', 'control')
+    } if 'control' in runs else {}  # e.g. --arms lsed: a variant screen
     for run, ref in PEERS:
         if {run, ref} <= set(runs):
             out[f'{run}_vs_{ref}'] = _ted_change(per_seed, run, ref)
