@@ -118,17 +118,18 @@ def test_lsiou_post_tuning_changes_both_resumes_exactly(det_root, detector, tmp_
 
 @pytest.mark.slow
 def test_detection_job_reports_both_arms_and_reuses_them(det_root, detector, tmp_path):
-    phi = tmp_path / 'phi.pth'
-    run_tool(['tools/train_surrogate.py', 'configs/surrogates/lsiou_rotated_boxes.py',
-              '--iters', '2', '--batch-size', '16', '--out', str(phi)], REPO)
     args = ['tools/main_job.py', '--task', 'textdet', '--scenes', 'easy',
             '--data-root', str(det_root), '--baseline-checkpoint', str(detector),
-            '--surrogate-checkpoint', str(phi), '--seeds', '0', '1',
+            '--surrogate-iters', '4', '--seeds', '0', '1',
             '--posttune-iters', '2', '--batch-size', '2', '--num-plot', '2',
             '--work-dir', str(tmp_path / 'job')]
-    run_tool(args, REPO)
+    cache = dict(LSMMOCR_CACHE=str(tmp_path / 'cache'))
+    run_tool(args, REPO, cache)  # h_Φ pre-trained here (4 iterations)
     report = json.loads((tmp_path / 'job/report.json').read_text())
     assert report['settings']['task'] == 'textdet'
+    phi = torch.load(report['surrogate']['path'], weights_only=False)
+    assert phi['iter'] == 4 and phi['meta']['metric'] == 'rotated_iou'
+    assert -1 <= report['surrogate']['spearman'] <= 1
     assert set(report['per_seed']) == {'0', '1'}
     runs = [arms[a] for arms in report['per_seed'].values()
             for a in ('control', 'lsiou')]
@@ -145,8 +146,8 @@ def test_detection_job_reports_both_arms_and_reuses_them(det_root, detector, tmp
     assert len(changes) == 2
     assert (tmp_path / 'job/boxes.png').stat().st_size > 10_000
     assert 'LS-IoU hmean@0.8 vs control' in (tmp_path / 'job/report.md').read_text()
-    again = run_tool(args, REPO)  # finished arms are reused, not retrained
-    assert again.stdout.count('reusing') == 4
+    again = run_tool(args, REPO, cache)  # finished arms and h_Φ are reused
+    assert again.stdout.count('reusing') == 4 and 'surrogate: cached' in again.stdout
     # boxes.png: 2 test images for each of baseline, control, LS-IoU (redrawn)
     assert len(list((tmp_path / 'job/boxes').glob('*/*/vis_data/vis_image/*.png'))) == 6
 
@@ -157,13 +158,11 @@ def test_detection_job_names_what_is_missing(det_root, tmp_path):
     out = subprocess.run([*args, '--baseline-checkpoint', str(tmp_path / 'no.pth')],
                          cwd=REPO, capture_output=True, text=True)
     assert out.returncode == 2 and '--baseline-checkpoint: no such file' in out.stderr
+    out = subprocess.run(args, cwd=REPO, capture_output=True, text=True)
+    assert out.returncode != 0 and '--baseline-checkpoint' in out.stderr
     ckpt = tmp_path / 'x.pth'
     ckpt.write_bytes(b'')
-    out = subprocess.run([*args, '--baseline-checkpoint', str(ckpt)],
-                         cwd=REPO, capture_output=True, text=True)
-    assert out.returncode != 0 and '--surrogate-checkpoint' in out.stderr
     out = subprocess.run([*args, '--baseline-checkpoint', str(ckpt),
-                          '--surrogate-checkpoint', str(ckpt),
                           '--data-root', str(tmp_path / 'none')],
                          cwd=REPO, capture_output=True, text=True)
     assert out.returncode != 0

@@ -105,7 +105,8 @@ def parse_detection_args() -> detection_job.DetectionJob:
                         'scenes) or easy (the built-in scenes)')
     ns = parser.parse_args()
     resolve_shipped(ns)
-    check_args(parser, ns, positive=('posttune_iters', 'batch_size', 'lr'),
+    check_args(parser, ns, positive=('posttune_iters', 'batch_size', 'lr',
+                                     'surrogate_iters'),
                non_negative=('seeds', 'num_plot'), out_dirs=('work_dir',),
                files=('baseline_checkpoint', 'surrogate_checkpoint'))
     args = {k: v for k, v in vars(ns).items() if v is not None and k != 'task'}

@@ -3,8 +3,9 @@
 From one trained RBox detector, each seed post-tunes it twice with the same
 schedule, iterations, data and seed: the *control* on the detector's own loss
 (dice + EAST's IoU and angle terms), *LS-IoU* with the box terms replaced by ê
-of a pre-trained h_Φ fitted on the fly. Each arm's final checkpoint (one rule
-for both) is evaluated on the test split (fonts never trained on) with
+of h_Φ (given, or pre-trained once on random boxes), fitted on the fly. Each
+arm's final checkpoint (one rule for both) is evaluated on the test split
+(fonts never trained on) with
 :class:`~lsmmocr.metrics.MatchedIoUMetric` at match IoU 0.5 (MMOCR's
 standard), 0.7 and 0.8: hmean, precision, recall and the mean IoU of matched
 boxes. Every training run is a subprocess of ``tools/train.py``.
@@ -21,8 +22,12 @@ import numpy as np
 from mmengine.config import Config
 
 from ..engine import shipped_path
+from ..engine.config_task import config_task
+from ..surrogates.checkpoint import load_surrogate
+from ..surrogates.pretrain import fidelity, pretrain_surrogate
 from ..utils import package_data, write_json, write_text
 from ..visualization import image_grid
+from .artifact_cache import ArtifactCache
 from .stages import Stages
 from .testing import runner_test
 from .training_runs import train
@@ -40,6 +45,7 @@ SCENES = {
 ARMS = ('control', 'lsiou')
 MATCH_IOUS = (0.5, 0.7, 0.8)
 FIGURES = ('hmean', 'precision', 'recall', 'matched_iou')
+SURROGATE_CONFIG = 'configs/surrogates/lsiou_rotated_boxes.py'
 # The report's columns.
 COLUMNS = ('hmean@0.5', 'precision@0.5', 'recall@0.5', 'matched_iou@0.5',
            'hmean@0.7', 'hmean@0.8')
@@ -52,7 +58,9 @@ class DetectionJob:
         help='the trained RBox detector both arms start from (required)'))
     surrogate_checkpoint: str = field(default='', metadata=dict(
         help="LS-IoU's h_Φ, from tools/train_surrogate.py "
-        'configs/surrogates/lsiou_rotated_boxes.py (required)'))
+        f'{SURROGATE_CONFIG} (default: pre-trained here, about a minute, '
+        'cached by its settings)'))
+    surrogate_iters: int = 6000  # h_Φ's pre-training, when it is made here
     scenes: str = 'hard'
     data_root: str = ''  # '': SCENES' default
     work_dir: str = 'work_dirs/detection_job'
@@ -66,9 +74,8 @@ class DetectionJob:
         if self.scenes not in SCENES:
             raise ValueError(f'scenes: {self.scenes!r} is not one of '
                              f'{", ".join(SCENES)}')
-        for name in ('baseline_checkpoint', 'surrogate_checkpoint'):
-            if not getattr(self, name):
-                raise ValueError(f'--task textdet needs --{name.replace("_", "-")}')
+        if not self.baseline_checkpoint:
+            raise ValueError('--task textdet needs --baseline-checkpoint')
         self.data_root = self.data_root or SCENES[self.scenes][3]
         for split in ('train', 'test'):
             ann = osp.join(self.data_root, f'textdet_{split}.json')
@@ -84,6 +91,28 @@ class DetectionJob:
     def posttune_config(self) -> str:
         """Both arms' (the control unsets its ``post_tune`` loss and hook)."""
         return SCENES[self.scenes][1]
+
+
+def pretrain(job: DetectionJob) -> Dict:
+    """LS-IoU's h_Φ (``surrogate_checkpoint``, or pre-trained on random boxes
+    once and cached by its settings) and its held-out fidelity."""
+    task = config_task(Config.fromfile(package_data(SURROGATE_CONFIG)))
+
+    def make() -> str:
+        path = osp.join(job.work_dir, 'surrogate.pth')
+        pretrain_surrogate(task, path, iters=job.surrogate_iters, resume=True)
+        return path
+
+    parts = dict(space=task.space.meta(), surrogate=task.surrogate,
+                 fit_loss=task.fit_loss, sampler=task.sampler,
+                 iters=job.surrogate_iters)
+    path = job.surrogate_checkpoint or ArtifactCache('surrogate').get_or_make(
+        parts, make, use_shipped=False)
+    fid = fidelity(load_surrogate(path, task.space).eval(),
+                   task.held_out_pairs(1000, 0), task)
+    print(f'surrogate: held-out |ê-e| {fid["mae"]:.3f}, Spearman '
+          f'{fid["spearman"]:.3f}', flush=True)
+    return dict(path=path, **{k: fid[k] for k in ('mae', 'spearman', 'kendall')})
 
 
 def arm_options(job: DetectionJob, seed: int, arm: str) -> List[str]:
@@ -192,9 +221,12 @@ def run(job: DetectionJob) -> Dict:
     job.check()
     os.environ[SCENES[job.scenes][2]] = osp.abspath(job.data_root)
     job.work_dir = osp.abspath(job.work_dir)
-    for name in ('baseline_checkpoint', 'surrogate_checkpoint'):
-        setattr(job, name, osp.abspath(shipped_path(getattr(job, name))))
+    os.makedirs(job.work_dir, exist_ok=True)
+    job.baseline_checkpoint = osp.abspath(shipped_path(job.baseline_checkpoint))
     stages = Stages()
+    with stages('surrogate'):
+        surrogate = pretrain(job)
+    job.surrogate_checkpoint = osp.abspath(surrogate['path'])
     with stages('baseline test'):
         baseline = evaluate(job, job.baseline_checkpoint,
                             osp.join(job.work_dir, 'eval_baseline'), 'baseline test')
@@ -215,7 +247,7 @@ def run(job: DetectionJob) -> Dict:
             osp.join(job.work_dir, 'boxes.png'))
     summary = summarize(per_seed)
     report = dict(settings=dict(asdict(job), task='textdet'), baseline=baseline,
-                  per_seed=per_seed, summary=summary,
+                  surrogate=surrogate, per_seed=per_seed, summary=summary,
                   stage_seconds=stages.seconds)
     write_json(osp.join(job.work_dir, 'report.json'), report, indent=2)
     md = markdown(job, baseline, per_seed, summary) + \
