@@ -44,9 +44,14 @@ class MatchedIoUMetric(HmeanIOUMetric):
         return ious, preds
 
     def compute_metrics(self, results: List[Dict]) -> Dict:
-        best = super().compute_metrics(results)
+        """One matching per score threshold (MMOCR's counts): hmean,
+        precision and recall at the first best threshold, and ``matched_iou``
+        there."""
         truths = sum(r['iou_metric'].shape[0] for r in results)
         hits = [self._hits(results, thr) for thr in self.pred_score_thrs]
-        hmeans = [compute_hmean(len(i), len(i), truths, n)[2] for i, n in hits]
-        ious = hits[int(np.argmax(hmeans))][0]  # MMOCR's choice: the first best
-        return dict(best, matched_iou=float(np.mean(ious)) if ious else 0.0)
+        scores = [compute_hmean(len(i), len(i), truths, n) for i, n in hits]
+        best = int(np.argmax([hmean for _, _, hmean in scores]))
+        recall, precision, hmean = scores[best]
+        ious = hits[best][0]
+        return dict(precision=precision, recall=recall, hmean=hmean,
+                    matched_iou=float(np.mean(ious)) if ious else 0.0)
