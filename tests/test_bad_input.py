@@ -14,6 +14,7 @@ from lsmmocr.surrogates import (RotatedBoxSpace, SequenceLayout, build_surrogate
 from lsmmocr.utils import mmocr_dict_file
 
 LSED = str(CONFIGS / 'textrecog/crnn/crnn_mini-vgg_lsed_synth.py')
+LSIOU_SURROGATE = str(CONFIGS / 'surrogates/lsiou_rotated_boxes.py')
 SHIPPED = [next((REPO / 'artifacts' / kind).glob('*.pth'))
            for kind in ('baseline', 'surrogate')]
 OUT = '{tmp}/out'  # must not exist after any case
@@ -52,10 +53,12 @@ CASES = [  # (tool and arguments, text the error must contain)
       '--work-dir', OUT], '--baseline-checkpoint: no such file: {tmp}/none.pth'),
     (['tools/main_job.py', '--baseline-checkpoint', 'lsmmocr://readers/nope',
       '--work-dir', OUT], "lsmmocr://readers/nope: no shipped artifact 'readers/nope'"),
-    (['tools/ship_reader.py', str(CONFIGS / 'textrecog/crnn/crnn_mini-vgg_fonts.py'),
+    (['tools/ship_model.py', str(CONFIGS / 'textrecog/crnn/crnn_mini-vgg_fonts.py'),
       '{tmp}/no_run'], 'work_dir: no such directory: {tmp}/no_run'),
-    (['tools/ship_reader.py', str(CONFIGS / 'textrecog/crnn/crnn_mini-vgg_fonts.py'),
+    (['tools/ship_model.py', str(CONFIGS / 'textrecog/crnn/crnn_mini-vgg_fonts.py'),
       '{tmp}/data'], 'expected one best_*_iter_*.pth in {tmp}/data, found none'),
+    (['tools/ship_model.py', LSIOU_SURROGATE, '{tmp}/data'],
+     "lsiou_rotated_boxes.py: model type None is neither a text recognizer"),
     # truncated and foreign checkpoints
     (['tools/eval_surrogate.py', LSED, '{tmp}/truncated.pth', '--out-dir', OUT],
      'truncated.pth is not a readable PyTorch checkpoint'),

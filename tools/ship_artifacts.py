@@ -13,7 +13,7 @@ By default the files are taken from the artifact cache, where
 ``--baseline`` / ``--surrogate`` name files made by those settings instead.
 
 ``--regime converged`` ships h_Φ only (the readers ship with
-``tools/ship_reader.py``): the file ``tools/train_surrogate.py`` made for the
+``tools/ship_model.py``): the file ``tools/train_surrogate.py`` made for the
 reader's LS-ED config with the job's pre-training settings (``--iters``
 ``--batch-size`` at their defaults, the fit weights given here), so that
 ``tools/main_job.py --regime converged`` finds it.

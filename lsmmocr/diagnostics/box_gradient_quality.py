@@ -1,23 +1,28 @@
 """Quality of a box loss's gradient: the LS-IoU analogue of
 :mod:`.gradient_quality`.
 
-Until a detector's own predictions are post-tuned, the predictions are the
-held-out pairs' ``z`` boxes (perturbations of ``y`` at every strength): each is
-stepped along the normalised negative gradient of a loss with respect to its
-``(cx, cy, w, h, θ)``, at several step sizes, and the exact mean IoU with its
-ground truth is read afterwards. A loss whose gradient points toward the truth
-raises the IoU at small steps. Peers: the regression loss of rotated-box
-detectors (smooth L1 on the usual deltas: centre offset over the truth's size,
-log size ratio, angle difference) and a random direction.
+The predictions are either held-out pairs' ``z`` boxes (perturbations of ``y``
+at every strength) or a trained detector's own boxes (:func:`detector_pairs`:
+the box each text pixel predicts, with its truth). Each is stepped along the
+normalised negative gradient of a loss with respect to its ``(cx, cy, w, h,
+θ)``, at several step sizes, and the exact mean IoU with its ground truth is
+read afterwards. A loss whose gradient points toward the truth raises the IoU
+at small steps. Peers: the regression loss of rotated-box detectors (smooth L1
+on the usual deltas: centre offset over the truth's size, log size ratio,
+angle difference), a random direction and, on a detector's pixels, EAST's own
+box loss (:func:`east_loss`).
 """
-from typing import Callable, Dict, Sequence
+from typing import Callable, Dict, Sequence, Tuple
 
 import torch
 import torch.nn as nn
 import torch.nn.functional as F
 
+from ..losses.lsiou_module_loss import normalised
 from ..surrogates.pairs import Pairs
 from ..surrogates.rotated_boxes import iou_distance
+from ..textdet.rbox_geometry import decode, encode
+from ..textdet.rbox_module_loss import RBoxModuleLoss, iou_loss
 from ..utils import unit_per_sample
 
 # (predicted boxes, true boxes) -> per-box loss, (N,)
@@ -34,6 +39,55 @@ def delta_smooth_l1(z: torch.Tensor, y: torch.Tensor) -> torch.Tensor:
                      torch.log(z[:, 3] / y[:, 3]),
                      z[:, 4] - y[:, 4]], 1)
     return F.smooth_l1_loss(d, torch.zeros_like(d), reduction='none').sum(1)
+
+
+def east_loss(points: torch.Tensor, scale: torch.Tensor,
+              angle_weight: float = 10.0) -> BoxLoss:
+    """EAST's box loss (:class:`RBoxModuleLoss`'s ``−log IoU`` of the
+    distances from each box's text pixel to its edges, plus ``angle_weight ×
+    (1 − cos Δθ)``) as a box loss on normalised boxes: ``points`` (the text
+    pixels) and the boxes are in units of ``scale`` (per pair), the loss is
+    computed in input pixels as the detector's (its IoU's ``+1`` smoothing is
+    in pixels)."""
+    def pixels(boxes: torch.Tensor) -> torch.Tensor:
+        return torch.cat([boxes[:, :4] * scale[:, None], boxes[:, 4:]], 1)
+
+    def loss(z: torch.Tensor, y: torch.Tensor) -> torch.Tensor:
+        p = points * scale[:, None]
+        return iou_loss(encode(p, pixels(z)), encode(p, pixels(y))) + \
+            angle_weight * (1 - torch.cos(z[:, 4] - y[:, 4]))
+    return loss
+
+
+def detector_pairs(model: nn.Module, samples: Sequence[dict],
+                   max_pairs: int, seed: int = 0
+                   ) -> Tuple[Pairs, torch.Tensor, torch.Tensor]:
+    """A trained RBox detector's own boxes on ``samples`` (dataset items,
+    the test pipeline's): the box each text pixel (:class:`RBoxModuleLoss`'s
+    targets) predicts and its truth, at most ``max_pairs`` drawn at random,
+    normalised as LS-IoU's loss normalises them (by the padded input's longer
+    side); and the pixels' centres and that scale (for :func:`east_loss`)."""
+    targets = RBoxModuleLoss()
+    zs, ys, ps, scales = [], [], [], []
+    with torch.no_grad():
+        for item in samples:
+            data = model.data_preprocessor(
+                dict(inputs=[item['inputs']],
+                     data_samples=[item['data_samples']]), False)
+            outs = model.det_head(model.extract_feat(data['inputs']))
+            t = targets.targets(outs, data['data_samples'])
+            scale = float(max(data['data_samples'][0].batch_input_shape))
+            text = t['text'][0]
+            points = t['points'][text]
+            zs.append(normalised(decode(points, t['geometry'][0][text]), scale))
+            ys.append(normalised(t['boxes'][0][text], scale))
+            ps.append(points / scale)
+            scales.append(torch.full((len(points),), scale))
+    z, y, points, scale = (torch.cat(v).float() for v in (zs, ys, ps, scales))
+    keep = torch.randperm(len(z), generator=torch.Generator().manual_seed(
+        seed))[:max_pairs]
+    z, y = z[keep], y[keep]
+    return Pairs(z, y, iou_distance(z, y)), points[keep], scale[keep]
 
 
 def surrogate_loss(surrogate: nn.Module) -> BoxLoss:

@@ -29,7 +29,8 @@ from ..utils import package_data, write_json, write_text
 from ..visualization import image_grid
 from .artifact_cache import ArtifactCache
 from .stages import Stages
-from .testing import runner_test
+from .testing import DET_COLUMNS as COLUMNS
+from .testing import detection_config, matched_iou_test, runner_test
 from .training_runs import train
 
 # Per scene set: the detector's config, its LS-IoU post-tuning config, the
@@ -43,12 +44,7 @@ SCENES = {
              'LSMMOCR_SYNTH_DET_HARD_ROOT', 'data/synth_det_hard'),
 }
 ARMS = ('control', 'lsiou')
-MATCH_IOUS = (0.5, 0.7, 0.8)
-FIGURES = ('hmean', 'precision', 'recall', 'matched_iou')
 SURROGATE_CONFIG = 'configs/surrogates/lsiou_rotated_boxes.py'
-# The report's columns.
-COLUMNS = ('hmean@0.5', 'precision@0.5', 'recall@0.5', 'matched_iou@0.5',
-           'hmean@0.7', 'hmean@0.8')
 
 
 @dataclass
@@ -130,33 +126,12 @@ def arm_options(job: DetectionJob, seed: int, arm: str) -> List[str]:
     return opts + [f'post_tune.trainer.pretrained={job.surrogate_checkpoint}']
 
 
-def test_config(job: DetectionJob) -> Config:
-    """The detector's test set-up, evaluated at every :data:`MATCH_IOUS`."""
-    cfg = Config.fromfile(package_data(job.detector_config()))
-    cfg.test_dataloader.update(num_workers=0, persistent_workers=False)
-    cfg.test_evaluator = [dict(type='MatchedIoUMetric', match_iou_thr=t,
-                               prefix=f'@{t}') for t in MATCH_IOUS]
-    return cfg
-
-
-def evaluate(job: DetectionJob, checkpoint: str, work_dir: str,
-             label: str) -> Dict[str, float]:
-    """:data:`FIGURES` of ``checkpoint`` on the test split, as
-    ``'<figure>@<match IoU>'``."""
-    metrics = runner_test(test_config(job), checkpoint, work_dir, label)
-    metrics = {f'{k}@{t}': float(metrics[f'@{t}/{k}'])
-               for t in MATCH_IOUS for k in FIGURES}
-    print(f'{label}: ' + ', '.join(f'{k} {metrics[k]:.4f}' for k in COLUMNS),
-          flush=True)
-    return metrics
-
-
 def draw_boxes(job: DetectionJob, checkpoints: Dict[str, str], path: str) -> None:
     """The first ``num_plot`` test images, truth | prediction (MMOCR's
     visualizer, boxes scored >= 0.3), one row per checkpoint."""
     rows = {}
     for name, ckpt in checkpoints.items():
-        cfg = test_config(job)
+        cfg = detection_config(job.detector_config())
         cfg.test_dataloader.dataset.indices = job.num_plot
         cfg.default_hooks.visualization.update(enable=True, draw_gt=True,
                                                draw_pred=True)
@@ -228,8 +203,9 @@ def run(job: DetectionJob) -> Dict:
         surrogate = pretrain(job)
     job.surrogate_checkpoint = osp.abspath(surrogate['path'])
     with stages('baseline test'):
-        baseline = evaluate(job, job.baseline_checkpoint,
-                            osp.join(job.work_dir, 'eval_baseline'), 'baseline test')
+        baseline = matched_iou_test(
+            job.detector_config(), job.baseline_checkpoint,
+            osp.join(job.work_dir, 'eval_baseline'), 'baseline test')
     per_seed, first = {}, {}  # first: the first seed's checkpoints
     for s in job.seeds:
         with stages(f'seed {s}: post-tuning and evaluation'):
@@ -239,8 +215,9 @@ def run(job: DetectionJob) -> Dict:
                 ckpt = train(job.posttune_config(), work,
                              arm_options(job, s, arm), f'seed {s} {arm}')
                 first.setdefault(arm, ckpt)
-                per_seed[s][arm] = evaluate(job, ckpt, work + '_eval',
-                                            f'seed {s} {arm} test')
+                per_seed[s][arm] = matched_iou_test(
+                    job.detector_config(), ckpt, work + '_eval',
+                    f'seed {s} {arm} test')
     with stages('boxes.png'):
         draw_boxes(job, dict(baseline=job.baseline_checkpoint, **{
             f'{arm} (seed {job.seeds[0]})': c for arm, c in first.items()}),

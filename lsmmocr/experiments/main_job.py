@@ -26,7 +26,7 @@ import numpy as np
 from mmengine.config import Config
 
 from ..datasets import make_synth_dataset
-from ..engine import shipped_path
+from ..engine import SCHEME, shipped_path
 from ..engine.config_task import config_task
 from ..surrogates.checkpoint import load_surrogate
 from ..surrogates.edit_distance_task import EditDistanceTask
@@ -34,7 +34,7 @@ from ..surrogates.pretrain import fidelity, pretrain_surrogate
 from ..utils import mmocr_dict_file, package_data, write_json, write_text
 from ..visualization import plot_curves, scatter_e_hat
 from .artifact_cache import ArtifactCache, data_fingerprint, file_digest
-from .readers import best_checkpoint, reader_name, validation_curve
+from .shipping import READER, best_checkpoint, validation_curve
 from .stages import Stages
 from .testing import METRICS, edit_distance_test
 from .training_runs import train
@@ -368,7 +368,7 @@ def train_baseline(job: JobConfig) -> str:
     if job.baseline_checkpoint:
         return job.baseline_checkpoint
     if job.regime == 'converged':
-        return shipped_path('lsmmocr://' + reader_name(job.reader_config()))
+        return shipped_path(SCHEME + READER.name(job.reader_config()))
     cfg, options, cache = baseline_run(job)
     return train(cfg, osp.join(job.work_dir, 'baseline'), options, 'baseline',
                  cache, job.use_shipped)

@@ -1,6 +1,6 @@
 """A model's metrics on a config's test split, through MMEngine's runner as
-``tools/test.py`` computes them: a recognizer's edit-distance family, or any
-evaluator's (:func:`runner_test`)."""
+``tools/test.py`` computes them: a recognizer's edit-distance family, a
+detector's matched-IoU family, or any evaluator's (:func:`runner_test`)."""
 import itertools
 import os
 import os.path as osp
@@ -10,8 +10,16 @@ from typing import Dict, Optional
 from mmengine.config import Config
 from mmengine.runner import Runner
 
+from ..utils import package_data
+
 # The figures every report and manifest gives (EditDistanceMetric's keys).
 METRICS = ('word_acc', 'total_edit_distance', 'ned_gt', '1-N.E.D', 'cer')
+# A detector's: MatchedIoUMetric's figures at each match IoU (0.5: MMOCR's).
+MATCH_IOUS = (0.5, 0.7, 0.8)
+DET_FIGURES = ('hmean', 'precision', 'recall', 'matched_iou')
+# The ones a report's table and the console line give.
+DET_COLUMNS = ('hmean@0.5', 'precision@0.5', 'recall@0.5', 'matched_iou@0.5',
+               'hmean@0.7', 'hmean@0.8')
 # A runner's visualizer is a global instance found by name (MMOCR's configs
 # name it 'visualizer'): a second test in one process would write into the
 # first's work dir, perhaps deleted by then. Each test gets its own name.
@@ -38,6 +46,28 @@ def edit_distance_test(config: str, checkpoint: str, work_dir: str,
     metrics = runner_test(cfg, checkpoint, work_dir, label)
     metrics = {k: metrics[f'{prefix}/recog/{k}'] for k in METRICS}
     print(f'{label}: ' + ', '.join(f'{k} {v:.4g}' for k, v in metrics.items()),
+          flush=True)
+    return metrics
+
+
+def detection_config(config: str) -> Config:
+    """``config``'s test set-up, evaluated at every :data:`MATCH_IOUS` by
+    :class:`~lsmmocr.metrics.MatchedIoUMetric` (prefix ``@<match IoU>``)."""
+    cfg = Config.fromfile(package_data(config))
+    cfg.test_dataloader.update(num_workers=0, persistent_workers=False)
+    cfg.test_evaluator = [dict(type='MatchedIoUMetric', match_iou_thr=t,
+                               prefix=f'@{t}') for t in MATCH_IOUS]
+    return cfg
+
+
+def matched_iou_test(config: str, checkpoint: str, work_dir: str,
+                     label: str = 'test') -> Dict[str, float]:
+    """:data:`DET_FIGURES` of a detector ``checkpoint`` on ``config``'s test
+    split, as ``'<figure>@<match IoU>'``; the console gets one line."""
+    metrics = runner_test(detection_config(config), checkpoint, work_dir, label)
+    metrics = {f'{k}@{t}': float(metrics[f'@{t}/{k}'])
+               for t in MATCH_IOUS for k in DET_FIGURES}
+    print(f'{label}: ' + ', '.join(f'{k} {metrics[k]:.4f}' for k in DET_COLUMNS),
           flush=True)
     return metrics
 

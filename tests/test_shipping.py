@@ -1,5 +1,6 @@
-"""Readers on the font stream: the convergence rule, shipping one in float16
-with its figures, and loading shipped weights by ``lsmmocr://`` name."""
+"""Shipped models (readers on the font stream, the hard-scene detector): the
+convergence rule, shipping one in float16 with its figures, and loading
+shipped weights by ``lsmmocr://`` name."""
 import json
 import shutil
 
@@ -11,10 +12,12 @@ from mmengine.runner import CheckpointLoader
 
 from lsmmocr.engine import shipped_path
 from lsmmocr.experiments.artifact_cache import file_digest
-from lsmmocr.experiments.readers import ACC, convergence, ship_reader, validation_curve
+from lsmmocr.experiments.shipping import (ACC, DETECTOR, READER, convergence,
+                                          model_kind, ship_model, validation_curve)
 from lsmmocr.experiments.testing import edit_distance_test
 
 FONTS_CRNN = str(CONFIGS / 'textrecog/crnn/crnn_mini-vgg_fonts.py')
+DET_HARD = str(CONFIGS / 'textdet/rbox/rbox_resnet18_fpnc_hard.py')
 # The main job's shipped CRNN (same model and dictionary as the font reader).
 BASELINE = 'baseline/a6fdd50fb6808866ad1ee7b4'
 
@@ -27,6 +30,17 @@ def test_convergence_rule_reads_the_last_fifth_of_the_run():
     assert convergence(flat)['converged']
     assert convergence(rising[:3]) is None  # one validation in its window
     assert convergence([]) is None
+
+
+def test_model_kind_decides_name_curve_and_rule():
+    assert model_kind(FONTS_CRNN) is READER
+    assert model_kind(DET_HARD) is DETECTOR
+    assert READER.name(FONTS_CRNN) == 'readers/crnn_mini-vgg_fonts'
+    assert DETECTOR.name(DET_HARD) == 'detectors/rbox_resnet18_fpnc_hard'
+    curve = [(1000 * i, 0.5) for i in range(1, 8)] + [
+        (8000, 0.700), (9000, 0.706), (10000, 0.703)]  # spread 0.6 point
+    assert convergence(curve, tolerance=READER.tolerance)['converged']
+    assert not convergence(curve, tolerance=DETECTOR.tolerance)['converged']
 
 
 def test_shipped_weights_load_by_name_through_mmengine():
@@ -74,7 +88,7 @@ def test_ship_reader_in_float16_with_the_figures_of_the_shipped_file(
     assert Config.fromfile(small).test_dataloader.dataset.datasets[0] \
         .num_samples == 96
     root = tmp_path / 'artifacts'
-    path, entry = ship_reader(str(small), str(run), dict(made_by='test'),
+    path, entry = ship_model(str(small), str(run), dict(made_by='test'),
                               root=str(root))
     assert path == str(root / 'readers' / 'crnn_small_fonts.pth')
     state = torch.load(path, weights_only=False)
