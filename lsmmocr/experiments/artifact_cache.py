@@ -24,6 +24,8 @@ from typing import Callable, Dict, Optional
 
 import torch
 
+from ..surrogates.pretrain import pretrain_surrogate
+from ..surrogates.surrogate_task import SurrogateTask
 from ..utils import (atomic_path, cache_root, package_data, read_checkpoint,
                      save_atomic, write_json)
 
@@ -146,6 +148,21 @@ class ArtifactCache:
         record it, with ``provenance``, in the manifest."""
         return ship_weights(path, f'{self.kind}/{shipped_key(**parts)}',
                             provenance, root=osp.dirname(self.shipped_dir))
+
+
+def cached_surrogate(task: SurrogateTask, work_dir: str, parts: Dict,
+                     use_shipped: bool = True, **pretrain_args) -> str:
+    """Pre-train ``task``'s h_Φ into ``<work_dir>/surrogate.pth``
+    (resumable; ``pretrain_args`` for :func:`pretrain_surrogate`), or take it
+    from the cache (or the shipped artifacts, if ``use_shipped``) when the
+    settings ``parts`` made it before."""
+
+    def make() -> str:
+        path = osp.join(work_dir, 'surrogate.pth')
+        pretrain_surrogate(task, path, resume=True, **pretrain_args)
+        return path
+
+    return ArtifactCache('surrogate').get_or_make(parts, make, use_shipped)
 
 
 def _half(state_dict: Dict) -> Dict:

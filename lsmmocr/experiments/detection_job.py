@@ -24,10 +24,10 @@ from mmengine.config import Config
 from ..engine import shipped_path
 from ..engine.config_task import config_task
 from ..surrogates.checkpoint import load_surrogate
-from ..surrogates.pretrain import fidelity, pretrain_surrogate
+from ..surrogates.pretrain import fidelity
 from ..utils import package_data, write_json, write_text
 from ..visualization import image_grid
-from .artifact_cache import ArtifactCache
+from .artifact_cache import cached_surrogate
 from .stages import Stages
 from .testing import DET_COLUMNS as COLUMNS
 from .testing import detection_config, matched_iou_test, runner_test
@@ -93,17 +93,11 @@ def pretrain(job: DetectionJob) -> Dict:
     """LS-IoU's h_Φ (``surrogate_checkpoint``, or pre-trained on random boxes
     once and cached by its settings) and its held-out fidelity."""
     task = config_task(Config.fromfile(package_data(SURROGATE_CONFIG)))
-
-    def make() -> str:
-        path = osp.join(job.work_dir, 'surrogate.pth')
-        pretrain_surrogate(task, path, iters=job.surrogate_iters, resume=True)
-        return path
-
     parts = dict(space=task.space.meta(), surrogate=task.surrogate,
                  fit_loss=task.fit_loss, sampler=task.sampler,
                  iters=job.surrogate_iters)
-    path = job.surrogate_checkpoint or ArtifactCache('surrogate').get_or_make(
-        parts, make, use_shipped=False)
+    path = job.surrogate_checkpoint or cached_surrogate(
+        task, job.work_dir, parts, use_shipped=False, iters=job.surrogate_iters)
     fid = fidelity(load_surrogate(path, task.space).eval(),
                    task.held_out_pairs(1000, 0), task)
     print(f'surrogate: held-out |ê-e| {fid["mae"]:.3f}, Spearman '

@@ -30,10 +30,10 @@ from ..engine import SCHEME, shipped_path
 from ..engine.config_task import config_task
 from ..surrogates.checkpoint import load_surrogate
 from ..surrogates.edit_distance_task import EditDistanceTask
-from ..surrogates.pretrain import fidelity, pretrain_surrogate
+from ..surrogates.pretrain import fidelity
 from ..utils import mmocr_dict_file, package_data, write_json, write_text
 from ..visualization import plot_curves, scatter_e_hat
-from .artifact_cache import ArtifactCache, data_fingerprint, file_digest
+from .artifact_cache import cached_surrogate, data_fingerprint, file_digest
 from .shipping import READER, best_checkpoint, validation_curve
 from .stages import Stages
 from .testing import METRICS, edit_distance_test
@@ -412,7 +412,9 @@ def pretrain(job: JobConfig) -> Dict:
     held-out fidelity and scatter plot."""
     spec = job_surrogate_spec(job)
     t0 = time.time()
-    path = job.surrogate_checkpoint or cached_pretrain(job, spec)
+    path = job.surrogate_checkpoint or cached_surrogate(
+        spec, job.work_dir, surrogate_parts(job, spec), job.use_shipped,
+        iters=job.surrogate_iters, batch_size=job.surrogate_batch_size)
     fid = held_out_fidelity(spec, path)
     scatter_e_hat(fid['e'], fid['e_hat'],
                   osp.join(job.work_dir, 'surrogate_scatter.png'),
@@ -431,20 +433,6 @@ def surrogate_parts(job: JobConfig, spec: EditDistanceTask) -> Dict:
                 batch_size=job.surrogate_batch_size,
                 surrogate=spec.surrogate, fit_loss=spec.fit_loss,
                 sampler=spec.sampler)
-
-
-def cached_pretrain(job: JobConfig, spec: EditDistanceTask) -> str:
-    """Pre-train h_Φ into the work dir (resumable), or take it from the
-    cache (or the shipped artifacts) when the same settings made it before."""
-
-    def make() -> str:
-        path = osp.join(job.work_dir, 'surrogate.pth')
-        pretrain_surrogate(spec, path, iters=job.surrogate_iters,
-                           batch_size=job.surrogate_batch_size, resume=True)
-        return path
-
-    return ArtifactCache('surrogate').get_or_make(
-        surrogate_parts(job, spec), make, job.use_shipped)
 
 
 def run_seed(job: JobConfig, seed: int, baseline: str, surrogate: str,
