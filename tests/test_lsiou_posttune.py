@@ -158,8 +158,10 @@ def test_detection_job_names_what_is_missing(det_root, tmp_path):
     out = subprocess.run([*args, '--baseline-checkpoint', str(tmp_path / 'no.pth')],
                          cwd=REPO, capture_output=True, text=True)
     assert out.returncode == 2 and '--baseline-checkpoint: no such file' in out.stderr
-    out = subprocess.run(args, cwd=REPO, capture_output=True, text=True)
-    assert out.returncode != 0 and '--baseline-checkpoint' in out.stderr
+    out = subprocess.run([*args, '--scenes', 'easy'], cwd=REPO,
+                         capture_output=True, text=True)
+    assert out.returncode != 0 and 'no shipped detector lsmmocr://detectors/' \
+        'rbox_resnet18_fpnc_synth' in out.stderr
     ckpt = tmp_path / 'x.pth'
     ckpt.write_bytes(b'')
     out = subprocess.run([*args, '--baseline-checkpoint', str(ckpt),

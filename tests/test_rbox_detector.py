@@ -15,6 +15,7 @@ from lsmmocr.utils import mmocr_dict_file
 
 RBOX = str(CONFIGS / 'textdet/rbox/rbox_resnet18_fpnc_synth.py')
 HARD = str(CONFIGS / 'textdet/rbox/rbox_resnet18_fpnc_hard.py')
+DETECTOR = 'lsmmocr://detectors/rbox_resnet18_fpnc_hard'  # shipped
 OPTS = ['train_dataloader.batch_size=2', 'train_dataloader.num_workers=0',
         'val_dataloader.num_workers=0', 'test_dataloader.num_workers=0',
         'train_cfg.val_interval=1000', 'default_hooks.checkpoint.interval=2',
@@ -174,3 +175,31 @@ def test_detector_trains_resumes_exactly_and_tools_test_evaluates(det_root, tmp_
                      'test_dataloader.num_workers=0'],
                     REPO, dict(LSMMOCR_SYNTH_DET_ROOT=str(det_root)))
     assert 'icdar/hmean' in proc.stdout + proc.stderr
+
+
+def test_instrument_pairs_are_the_detectors_pixels_and_east_its_loss(hard_root):
+    """The gradient-quality instrument on the shipped hard-scene detector:
+    its pairs are the boxes the text pixels predict (EAST's loss on them is
+    the detector's own geometry loss), and they overlap their truths."""
+    from mmengine.runner import load_checkpoint
+
+    from lsmmocr.diagnostics.box_gradient_quality import (box_gradient_quality,
+                                                          detector_pairs, east_loss)
+    model, dataset = build(HARD, hard_root)
+    load_checkpoint(model, DETECTOR, map_location='cpu', logger='silent')
+    items = [dataset[i] for i in range(len(dataset))]
+    pairs, points, scale = detector_pairs(model.eval(), items[:1], max_pairs=10 ** 9)
+    data = model.data_preprocessor(dict(inputs=[items[0]['inputs']],
+                                        data_samples=[items[0]['data_samples']]))
+    with torch.no_grad():
+        own = model.det_head.module_loss(
+            model.det_head(model.extract_feat(data['inputs'])), data['data_samples'])
+    east = east_loss(points, scale)
+    assert float(east(pairs.z, pairs.y).mean()) == pytest.approx(
+        float(own['loss_geometry'] + own['loss_angle']), rel=1e-4)
+    assert float(east(pairs.y, pairs.y).abs().max()) < 1e-4
+    pairs, points, scale = detector_pairs(model, items, max_pairs=2000)
+    iou0 = float(1 - pairs.e.mean())
+    assert iou0 > 0.4  # a trained detector's boxes, not noise
+    res = box_gradient_quality(pairs, {'east': east_loss(points, scale)}, (0.03,))
+    assert res['east']['iou'][0.03] > iou0 > res['random']['iou'][0.03]

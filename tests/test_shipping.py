@@ -10,11 +10,13 @@ from conftest import CONFIGS, REPO
 from mmengine.config import Config
 from mmengine.runner import CheckpointLoader
 
+from lsmmocr.datasets import make_synth_dataset
 from lsmmocr.engine import shipped_path
 from lsmmocr.experiments.artifact_cache import file_digest
-from lsmmocr.experiments.shipping import (ACC, DETECTOR, READER, convergence,
+from lsmmocr.experiments.shipping import (ACC, DETECTOR, HMEAN, READER, convergence,
                                           model_kind, ship_model, validation_curve)
-from lsmmocr.experiments.testing import edit_distance_test
+from lsmmocr.experiments.testing import edit_distance_test, matched_iou_test
+from lsmmocr.utils import mmocr_dict_file
 
 FONTS_CRNN = str(CONFIGS / 'textrecog/crnn/crnn_mini-vgg_fonts.py')
 DET_HARD = str(CONFIGS / 'textdet/rbox/rbox_resnet18_fpnc_hard.py')
@@ -56,11 +58,11 @@ def test_shipped_weights_load_by_name_through_mmengine():
     assert shipped_path('plain/path.pth') == 'plain/path.pth'
 
 
-def fake_run(work_dir, checkpoint, curve):
+def fake_run(work_dir, checkpoint, curve, key=ACC):
     """A work dir as tools/train.py leaves it: the best checkpoint and the
-    scalars of two resumed segments."""
+    scalars (validation ``key``) of two resumed segments."""
     last = curve[-1][0]
-    shutil.copy(checkpoint, work_dir / f'best_{ACC.replace("/", "_")}'
+    shutil.copy(checkpoint, work_dir / f'best_{key.replace("/", "_")}'
                 f'_iter_{last}.pth')
     for segment, part in (('20260101_000000', curve[:2]),
                           ('20260102_000000', curve[2:])):
@@ -68,7 +70,7 @@ def fake_run(work_dir, checkpoint, curve):
         scalars.parent.mkdir(parents=True)
         scalars.write_text(''.join(
             json.dumps(dict(lr=1e-3, loss=1.0, step=step)) + '\n' +
-            json.dumps({ACC: acc, 'step': step}) + '\n'
+            json.dumps({key: acc, 'step': step}) + '\n'
             for step, acc in part))
 
 
@@ -129,3 +131,41 @@ def test_shipped_reader_reads_as_its_manifest_says(config, tmp_path):
     assert entry['test_metrics']['word_acc'] >= 0.75
     assert edit_distance_test(cfg, f'lsmmocr://{name}', str(tmp_path),
                               'Fonts') == entry['test_metrics']
+
+
+@pytest.mark.slow
+def test_ship_detector_in_float16_with_its_hmean(tmp_path, monkeypatch):
+    """A detector's run shipped by the detector's rule (hmean, half a
+    point) with the figures of the shipped file on fresh hard test scenes:
+    the shipped hard-scene detector, back in float32, shipped again."""
+    scenes = tmp_path / 'scenes'
+    make_synth_dataset(str(scenes), mmocr_dict_file('lower_english_digits.txt'),
+                       dict(test=12), task='textdet', scene_cfg='hard',
+                       font_corpus='system')
+    monkeypatch.setenv('LSMMOCR_SYNTH_DET_HARD_ROOT', str(scenes))
+    state = torch.load(shipped_path(f'lsmmocr://{DETECTOR.name(DET_HARD)}'),
+                       weights_only=False)
+    state['state_dict'] = {k: v.float() if v.is_floating_point() else v
+                           for k, v in state['state_dict'].items()}
+    fp32 = tmp_path / 'iter_12000.pth'
+    torch.save(state, fp32)
+    curve = [(1000 * i, 0.5) for i in range(1, 10)] + [
+        (10000, 0.700), (11000, 0.706), (12000, 0.703)]
+    run = tmp_path / 'run'
+    run.mkdir()
+    fake_run(run, fp32, curve, key=HMEAN)
+    root = tmp_path / 'artifacts'
+    path, entry = ship_model(DET_HARD, str(run), dict(made_by='test'),
+                             root=str(root))
+    assert path == str(root / 'detectors' / 'rbox_resnet18_fpnc_hard.pth')
+    assert entry['convergence'] == dict(spread=0.6, converged=False,
+                                        window=[9600, 12000])
+    recorded = json.loads((root / 'manifest.json').read_text())[
+        'detectors/rbox_resnet18_fpnc_hard.pth']
+    assert recorded['validation_hmean'] == [[s, round(v, 4)] for s, v in curve]
+    shipped = torch.load(path, weights_only=False)['state_dict']
+    assert all(torch.equal(shipped[k].float(), v.float())
+               for k, v in state['state_dict'].items())  # float16 round trip
+    assert recorded['test_metrics'] == matched_iou_test(
+        DET_HARD, str(fp32), str(tmp_path / 'fp32_test'))
+    assert recorded['test_metrics']['hmean@0.5'] > 0.4  # it detects

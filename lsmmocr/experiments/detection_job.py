@@ -1,6 +1,7 @@
 """The main job's detection task: LS-IoU post-tuning vs its control.
 
-From one trained RBox detector, each seed post-tunes it twice with the same
+From one trained RBox detector (by default the scene set's shipped one,
+``lsmmocr://detectors/rbox_resnet18_fpnc_hard`` for the hard scenes), each seed post-tunes it twice with the same
 schedule, iterations, data and seed: the *control* on the detector's own loss
 (dice + EAST's IoU and angle terms), *LS-IoU* with the box terms replaced by ê
 of h_Φ (given, or pre-trained once on random boxes), fitted on the fly. Each
@@ -21,13 +22,14 @@ from typing import Dict, List, Optional
 import numpy as np
 from mmengine.config import Config
 
-from ..engine import shipped_path
+from ..engine import SCHEME, shipped_path
 from ..engine.config_task import config_task
 from ..surrogates.checkpoint import load_surrogate
 from ..surrogates.pretrain import fidelity
 from ..utils import package_data, write_json, write_text
 from ..visualization import image_grid
-from .artifact_cache import cached_surrogate
+from .artifact_cache import SHIPPED_ROOT, cached_surrogate
+from .shipping import DETECTOR
 from .stages import Stages
 from .testing import DET_COLUMNS as COLUMNS
 from .testing import detection_config, matched_iou_test, runner_test
@@ -51,7 +53,9 @@ SURROGATE_CONFIG = 'configs/surrogates/lsiou_rotated_boxes.py'
 class DetectionJob:
     """Settings of the detection job (``tools/main_job.py --task textdet``)."""
     baseline_checkpoint: str = field(default='', metadata=dict(
-        help='the trained RBox detector both arms start from (required)'))
+        help='the trained RBox detector both arms start from (default: '
+        "the scene set's shipped detector, lsmmocr://detectors/<config "
+        'name>; the hard scenes have one)'))
     surrogate_checkpoint: str = field(default='', metadata=dict(
         help="LS-IoU's h_Φ, from tools/train_surrogate.py "
         f'{SURROGATE_CONFIG} (default: pre-trained here, about a minute, '
@@ -71,7 +75,7 @@ class DetectionJob:
             raise ValueError(f'scenes: {self.scenes!r} is not one of '
                              f'{", ".join(SCENES)}')
         if not self.baseline_checkpoint:
-            raise ValueError('--task textdet needs --baseline-checkpoint')
+            self.baseline_checkpoint = shipped_detector(self.detector_config())
         self.data_root = self.data_root or SCENES[self.scenes][3]
         for split in ('train', 'test'):
             ann = osp.join(self.data_root, f'textdet_{split}.json')
@@ -87,6 +91,16 @@ class DetectionJob:
     def posttune_config(self) -> str:
         """Both arms' (the control unsets its ``post_tune`` loss and hook)."""
         return SCENES[self.scenes][1]
+
+
+def shipped_detector(config: str) -> str:
+    """The ``lsmmocr://`` name of ``config``'s shipped detector (ValueError
+    if none is shipped)."""
+    name = DETECTOR.name(config)
+    if not osp.isfile(osp.join(SHIPPED_ROOT, name + '.pth')):
+        raise ValueError(f'no shipped detector {SCHEME + name} for {config}: '
+                         'give --baseline-checkpoint')
+    return SCHEME + name
 
 
 def pretrain(job: DetectionJob) -> Dict:
