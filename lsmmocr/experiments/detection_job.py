@@ -1,12 +1,12 @@
 """The main job's detection task: LS-IoU post-tuning vs its control.
 
 From one trained RBox detector (by default the scene set's shipped one,
-``lsmmocr://detectors/rbox_resnet18_fpnc_hard`` for the hard scenes), each seed post-tunes it twice with the same
-schedule, iterations, data and seed: the *control* on the detector's own loss
-(dice + EAST's IoU and angle terms), *LS-IoU* with the box terms replaced by ê
-of h_Φ (given, or pre-trained once on random boxes), fitted on the fly. Each
-arm's final checkpoint (one rule for both) is evaluated on the test split
-(fonts never trained on) with
+``lsmmocr://detectors/rbox_resnet18_fpnc_hard`` for the hard scenes), each
+seed post-tunes it twice with the same schedule, iterations, data and seed:
+the *control* on the detector's own loss (dice + EAST's IoU and angle terms),
+*LS-IoU* with the box terms replaced by ê of h_Φ (given, or pre-trained once
+on random boxes), fitted on the fly. Each arm's final checkpoint (one rule for
+both) is evaluated on the test split (fonts never trained on) with
 :class:`~lsmmocr.metrics.MatchedIoUMetric` at match IoU 0.5 (MMOCR's
 standard), 0.7 and 0.8: hmean, precision, recall and the mean IoU of matched
 boxes. Every training run is a subprocess of ``tools/train.py``.
