@@ -169,3 +169,20 @@ def test_ship_detector_in_float16_with_its_hmean(tmp_path, monkeypatch):
     assert recorded['test_metrics'] == matched_iou_test(
         DET_HARD, str(fp32), str(tmp_path / 'fp32_test'))
     assert recorded['test_metrics']['hmean@0.5'] > 0.4  # it detects
+
+
+def test_shipped_detector_is_the_best_of_a_converged_run():
+    """The hard-scene detector of "LS-IoU where detection is hard": its file
+    is the one recorded, its run converged by the detector's rule, and it is
+    the run's best checkpoint on validation."""
+    name = DETECTOR.name(DET_HARD)
+    with open(REPO / 'artifacts' / 'manifest.json') as f:
+        entry = json.load(f)[name + '.pth']
+    assert file_digest(shipped_path(f'lsmmocr://{name}')) == entry['sha256']
+    curve = [tuple(point) for point in entry['validation_hmean']]
+    assert convergence(curve, tolerance=DETECTOR.tolerance) == entry['convergence']
+    assert entry['convergence']['converged']
+    assert dict(curve)[entry['iteration']] == max(v for _, v in curve)
+    assert set(entry['test_metrics']) == {
+        f'{k}@{t}' for k in ('hmean', 'precision', 'recall', 'matched_iou')
+        for t in (0.5, 0.7, 0.8)}
