@@ -203,3 +203,20 @@ def test_instrument_pairs_are_the_detectors_pixels_and_east_its_loss(hard_root):
     assert iou0 > 0.4  # a trained detector's boxes, not noise
     res = box_gradient_quality(pairs, {'east': east_loss(points, scale)}, (0.03,))
     assert res['east']['iou'][0.03] > iou0 > res['random']['iou'][0.03]
+
+
+def test_detection_errors_sorts_every_true_word(hard_root):
+    """benchmarks/detection_errors.py on the shipped detector: each true
+    word of the scenes lands in exactly one kind."""
+    import json
+    words = sum(len(img['instances']) for img in json.loads(
+        (hard_root / 'textdet_test.json').read_text())['data_list'])
+    proc = run_tool(['benchmarks/detection_errors.py', HARD, f'shipped={DETECTOR}',
+                     '--num-images', '4'], REPO,
+                    dict(LSMMOCR_SYNTH_DET_HARD_ROOT=str(hard_root)))
+    row = next(line for line in proc.stdout.splitlines()
+               if line.startswith('| shipped |'))
+    cells = [c.strip() for c in row.strip('|').split('|')]
+    counts = [int(c.split()[0]) for c in cells[2:]]
+    assert int(cells[1]) == sum(counts) == words and len(counts) == 4
+    assert counts[0] > 0  # it finds words
