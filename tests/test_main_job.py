@@ -105,6 +105,27 @@ def test_a_new_run_clears_the_checkpoints_of_another(tmp_path):
     assert not (tmp_path / 'last_checkpoint').exists()
 
 
+def test_a_run_is_known_by_its_shipped_names_in_any_checkout(tmp_path, monkeypatch):
+    from lsmmocr.experiments import training_runs
+    from lsmmocr.experiments.artifact_cache import SHIPPED_ROOT
+    from lsmmocr.experiments.training_runs import finished_run, run_record
+
+    def options(root):
+        return [f'load_from={root}/readers/r.pth', 'randomness.seed=0']
+    here = run_record('c.py', options(SHIPPED_ROOT))
+    assert here['options'] == ['load_from=lsmmocr://readers/r.pth', 'randomness.seed=0']
+    (tmp_path / 'iter_9.pth').write_bytes(b'0')
+    (tmp_path / 'last_checkpoint').write_text('/elsewhere/iter_9.pth')
+    other = '/other/checkout/lsmmocr/.mim/artifacts'
+    with monkeypatch.context() as m:  # the run finished in another checkout
+        m.setattr(training_runs, 'SHIPPED_ROOT', other)
+        there = run_record('c.py', options(other))
+    (tmp_path / 'run.json').write_text(json.dumps(there))
+    assert finished_run(str(tmp_path), here) == str(tmp_path / 'iter_9.pth')
+    elsewhere = run_record('c.py', options('/a/copy/of/weights'))  # not shipped ones
+    assert not finished_run(str(tmp_path), elsewhere)
+
+
 def test_unknown_posttune_data_is_named():
     from lsmmocr.experiments.main_job import JobConfig
     with pytest.raises(ValueError, match="'tape'"):

@@ -14,8 +14,9 @@ from typing import Dict, List, Optional
 
 from mmengine.config import Config
 
+from ..engine import SCHEME
 from ..utils import package_data, write_json
-from .artifact_cache import ArtifactCache
+from .artifact_cache import SHIPPED_ROOT, ArtifactCache
 from .stages import progress_line
 
 
@@ -59,6 +60,14 @@ def config_text(cfg: str) -> str:
                      if not osp.isfile(line))
 
 
+def run_record(cfg: str, options: List[str]) -> Dict:
+    """What identifies a training run in its work dir's ``run.json``: its
+    config and options, a shipped artifact by its ``lsmmocr://`` name rather
+    than this checkout's path (another copy of the source reuses the run)."""
+    root = osp.join(SHIPPED_ROOT, '')
+    return dict(config=cfg, options=[o.replace(root, SCHEME) for o in options])
+
+
 def train(cfg: str, work_dir: str, options: List[str], label: str,
           cache: Optional[Dict] = None, use_shipped: bool = True) -> str:
     """Run ``tools/train.py`` and return the final checkpoint path; a run
@@ -66,16 +75,16 @@ def train(cfg: str, work_dir: str, options: List[str], label: str,
     reused. ``cache``: what else identifies the result (data, the start
     checkpoint): it is then shared across work dirs (:class:`ArtifactCache`),
     or taken from the shipped artifacts if ``use_shipped``."""
-    run = dict(config=cfg, options=options)
+    run = run_record(cfg, options)
     done = finished_run(work_dir, run)
     if done:
         print(f'{label}: reusing {done} (same config and options)', flush=True)
         return done
     if cache is None:
-        return _run_training(cfg, work_dir, run, label)
+        return _run_training(cfg, work_dir, options, run, label)
     return ArtifactCache(label).get_or_make(
         artifact_parts(cfg, options, cache),
-        lambda: _run_training(cfg, work_dir, run, label), use_shipped)
+        lambda: _run_training(cfg, work_dir, options, run, label), use_shipped)
 
 
 def artifact_parts(cfg: str, options: List[str], cache: Dict) -> Dict:
@@ -83,12 +92,12 @@ def artifact_parts(cfg: str, options: List[str], cache: Dict) -> Dict:
     return dict(config=config_text(cfg), options=options, **cache)
 
 
-def _run_training(cfg: str, work_dir: str, run: dict, label: str) -> str:
-    """``lsmmocr train`` (``tools/train.py``) in a subprocess, followed; its
-    final checkpoint."""
+def _run_training(cfg: str, work_dir: str, options: List[str], run: Dict,
+                  label: str) -> str:
+    """``lsmmocr train`` (``tools/train.py``) in a subprocess, followed, its
+    ``run.json`` written first; its final checkpoint."""
     cmd = [sys.executable, '-m', 'lsmmocr', 'train',
-           package_data(cfg), '--work-dir', work_dir, '--cfg-options',
-           *run['options']]
+           package_data(cfg), '--work-dir', work_dir, '--cfg-options', *options]
     print('$', ' '.join(cmd), flush=True)
     clear_stale_checkpoints(work_dir)
     os.makedirs(work_dir, exist_ok=True)
