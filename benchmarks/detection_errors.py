@@ -22,12 +22,11 @@ from typing import Dict, List
 
 import torch
 from mmengine.config import Config
-from mmengine.registry import init_default_scope
-from mmengine.runner import load_checkpoint
-from mmocr.registry import DATASETS, MODELS
+from mmocr.registry import DATASETS
 from shapely.geometry import Polygon
 
 import lsmmocr  # noqa: F401
+from lsmmocr.experiments.testing import load_model
 
 KINDS = ('found', 'inside a larger box', 'loosely boxed', 'missed')
 
@@ -55,8 +54,7 @@ def classify(config: str, checkpoint: str, num_images: int,
     """:data:`KINDS` counts of the true words of the first ``num_images``
     test scenes."""
     cfg = Config.fromfile(config)
-    model = MODELS.build(cfg.model).eval()
-    load_checkpoint(model, checkpoint, map_location='cpu', logger='silent')
+    model = load_model(cfg, checkpoint)
     dataset = DATASETS.build(cfg.test_dataloader.dataset)
     counts = Counter()
     for i in range(min(num_images, len(dataset))):
@@ -88,7 +86,6 @@ def main() -> None:
         if not path:
             parser.error(f'{arg!r}: expected NAME=CHECKPOINT')
         runs[name] = osp.expanduser(path)
-    init_default_scope('mmocr')
     print(f'true words of the first {args.num_images} test scenes, predictions '
           f'scored >= {args.score_thr}:\n')
     print('| checkpoint | words | ' + ' | '.join(KINDS) + ' |')

@@ -32,13 +32,11 @@ def detector_instrument(config: str, checkpoint: str, num_images: int,
     """The detector's pairs on the first ``num_images`` test scenes and
     EAST's loss on them."""
     from mmengine.config import Config
-    from mmengine.registry import init_default_scope
-    from mmengine.runner import load_checkpoint
-    from mmocr.registry import DATASETS, MODELS
-    init_default_scope('mmocr')
+    from mmocr.registry import DATASETS
+
+    from lsmmocr.experiments.testing import load_model
     cfg = Config.fromfile(config)
-    model = MODELS.build(cfg.model).eval()
-    load_checkpoint(model, checkpoint, map_location='cpu', logger='silent')
+    model = load_model(cfg, checkpoint)
     dataset = DATASETS.build(cfg.test_dataloader.dataset)
     items = [dataset[i] for i in range(min(num_images, len(dataset)))]
     pairs, points, scale = detector_pairs(model, items, num_pairs)

@@ -18,12 +18,11 @@ from typing import Dict, List, Tuple
 import torch
 from mmengine.config import Config
 from mmengine.dataset import pseudo_collate
-from mmengine.registry import init_default_scope
-from mmengine.runner import load_checkpoint
-from mmocr.registry import DATASETS, MODELS
+from mmocr.registry import DATASETS
 
 import lsmmocr  # noqa: F401  (registration)
 from lsmmocr.cli import check_args
+from lsmmocr.experiments.testing import load_model
 
 FRESH = 10**8  # training-stream indices no run reaches
 
@@ -59,11 +58,8 @@ def main() -> None:
                         'reads) or its training one')
     args = parser.parse_args()
     check_args(parser, args, files=('config', 'checkpoint'), positive=('num', ))
-    init_default_scope('mmocr')
     cfg = Config.fromfile(args.config)
-    model = MODELS.build(cfg.model)
-    load_checkpoint(model, args.checkpoint, map_location='cpu', logger='silent')
-    model.eval()
+    model = load_model(cfg, args.checkpoint)
     pipeline = cfg[f'{args.pipeline}_pipeline']
     stream = cfg.train_dataloader.dataset.datasets[0]
     results: Dict[str, List[Tuple[str, bool]]] = {}

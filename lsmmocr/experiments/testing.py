@@ -7,8 +7,10 @@ import os.path as osp
 from contextlib import redirect_stderr, redirect_stdout
 from typing import Dict, Optional
 
+import torch.nn as nn
 from mmengine.config import Config
-from mmengine.runner import Runner
+from mmengine.registry import init_default_scope
+from mmengine.runner import Runner, load_checkpoint
 
 from ..utils import package_data
 
@@ -70,6 +72,17 @@ def matched_iou_test(config: str, checkpoint: str, work_dir: str,
     print(f'{label}: ' + ', '.join(f'{k} {metrics[k]:.4f}' for k in DET_COLUMNS),
           flush=True)
     return metrics
+
+
+def load_model(cfg: Config, checkpoint: str) -> nn.Module:
+    """``cfg``'s model (MMOCR's scope) with the weights of ``checkpoint`` (a
+    path or a ``lsmmocr://`` name) on the CPU, in eval mode: what an
+    instrument scores outside a runner."""
+    from mmocr.registry import MODELS
+    init_default_scope('mmocr')
+    model = MODELS.build(cfg.model)
+    load_checkpoint(model, checkpoint, map_location='cpu', logger='silent')
+    return model.eval()
 
 
 def runner_test(cfg: Config, checkpoint: str, work_dir: str,
