@@ -28,7 +28,7 @@ from ..surrogates.checkpoint import load_surrogate
 from ..surrogates.pretrain import fidelity
 from ..utils import package_data, write_json, write_text
 from ..visualization import image_grid
-from .artifact_cache import SHIPPED_ROOT, cached_surrogate
+from .artifact_cache import cached_surrogate
 from .shipping import DETECTOR
 from .stages import Stages
 from .testing import DET_COLUMNS as COLUMNS
@@ -96,11 +96,13 @@ class DetectionJob:
 def shipped_detector(config: str) -> str:
     """The ``lsmmocr://`` name of ``config``'s shipped detector (ValueError
     if none is shipped)."""
-    name = DETECTOR.name(config)
-    if not osp.isfile(osp.join(SHIPPED_ROOT, name + '.pth')):
-        raise ValueError(f'no shipped detector {SCHEME + name} for {config}: '
-                         'give --baseline-checkpoint')
-    return SCHEME + name
+    uri = SCHEME + DETECTOR.name(config)
+    try:
+        shipped_path(uri)
+    except FileNotFoundError:
+        raise ValueError(f'no shipped detector {uri} for {config}: give '
+                         '--baseline-checkpoint') from None
+    return uri
 
 
 def pretrain(job: DetectionJob) -> Dict:
