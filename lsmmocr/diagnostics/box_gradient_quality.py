@@ -12,7 +12,7 @@ on the usual deltas: centre offset over the truth's size, log size ratio,
 angle difference), a random direction and, on a detector's pixels, EAST's own
 box loss (:func:`east_loss`).
 """
-from typing import Callable, Dict, Sequence, Tuple
+from typing import Callable, Dict, Optional, Sequence, Tuple
 
 import torch
 import torch.nn as nn
@@ -22,7 +22,7 @@ from ..losses.lsiou_module_loss import normalised
 from ..surrogates.pairs import Pairs
 from ..surrogates.rotated_boxes import iou_distance
 from ..textdet.rbox_geometry import decode, encode
-from ..textdet.rbox_module_loss import RBoxModuleLoss, iou_loss
+from ..textdet.rbox_module_loss import RBoxModuleLoss
 from ..utils import unit_per_sample
 
 # (predicted boxes, true boxes) -> per-box loss, (N,)
@@ -42,20 +42,22 @@ def delta_smooth_l1(z: torch.Tensor, y: torch.Tensor) -> torch.Tensor:
 
 
 def east_loss(points: torch.Tensor, scale: torch.Tensor,
-              angle_weight: float = 10.0) -> BoxLoss:
-    """EAST's box loss (:class:`RBoxModuleLoss`'s ``−log IoU`` of the
-    distances from each box's text pixel to its edges, plus ``angle_weight ×
-    (1 − cos Δθ)``) as a box loss on normalised boxes: ``points`` (the text
-    pixels) and the boxes are in units of ``scale`` (per pair), the loss is
-    computed in input pixels as the detector's (its IoU's ``+1`` smoothing is
-    in pixels)."""
+              east: Optional[RBoxModuleLoss] = None) -> BoxLoss:
+    """EAST's box loss (:meth:`RBoxModuleLoss.pixel_terms`, by default with
+    its default weights: ``−log IoU`` of the distances from each box's text
+    pixel to its edges plus ``10 × (1 − cos Δθ)``) as a box loss on
+    normalised boxes: ``points`` (the text pixels) and the boxes are in units
+    of ``scale`` (per pair), the loss is computed in input pixels as the
+    detector's (its IoU's ``+1`` smoothing is in pixels)."""
+    east = east or RBoxModuleLoss()
+
     def pixels(boxes: torch.Tensor) -> torch.Tensor:
         return torch.cat([boxes[:, :4] * scale[:, None], boxes[:, 4:]], 1)
 
     def loss(z: torch.Tensor, y: torch.Tensor) -> torch.Tensor:
         p = points * scale[:, None]
-        return iou_loss(encode(p, pixels(z)), encode(p, pixels(y))) + \
-            angle_weight * (1 - torch.cos(z[:, 4] - y[:, 4]))
+        box, angle = east.pixel_terms(encode(p, pixels(z)), encode(p, pixels(y)))
+        return box + angle
     return loss
 
 

@@ -83,10 +83,16 @@ class RBoxModuleLoss(nn.Module):
         if len(pred) == 0:  # no text in the batch: geometry has no target
             zero = t['geometry'].sum() * 0
             return dict(loss_geometry=zero, loss_angle=zero)
-        return dict(
-            loss_geometry=self.geometry_weight * iou_loss(pred, gt).mean(),
-            loss_angle=self.geometry_weight * self.angle_weight * (
-                1 - torch.cos(pred[:, 4] - gt[:, 4])).mean())
+        box, angle = self.pixel_terms(pred, gt)
+        return dict(loss_geometry=box.mean(), loss_angle=angle.mean())
+
+    def pixel_terms(self, pred: torch.Tensor,
+                    gt: torch.Tensor) -> Tuple[torch.Tensor, torch.Tensor]:
+        """EAST's two box terms per pixel, weighted: ``−log IoU`` of the
+        edge distances and ``angle_weight × (1 − cos Δθ)``; ``(P,)`` each."""
+        return (self.geometry_weight * iou_loss(pred, gt),
+                self.geometry_weight * self.angle_weight * (
+                    1 - torch.cos(pred[:, 4] - gt[:, 4])))
 
     def forward(self, outs: Tuple[torch.Tensor, torch.Tensor],
                 data_samples: Sequence[TextDetDataSample]) -> Dict[str, torch.Tensor]:
